@@ -1,0 +1,177 @@
+//! The initial state, from the genesis document.
+
+use crate::view::{Layer, MemoryState, WriteSet};
+use cityledger_types::genesis::{Genesis, ROLE_ADMIN};
+use cityledger_types::limits::{
+    CURRENCY_DECIMALS_MAX, MEMBERS_PER_ORG_MAX, ORGS_MAX, VALIDATORS_MAX,
+};
+use cityledger_types::records::{
+    AccountRecord, ChainRecord, CurrencyRecord, MemberRecord, OrgRecord, Owner, StateKey,
+};
+use cityledger_types::{Address, Height};
+use std::collections::BTreeSet;
+
+/// Why a genesis document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenesisError {
+    /// A list is empty or above its limit.
+    #[error("genesis {field} has {count} entries; allowed 1 to {limit}")]
+    Count {
+        /// Which list.
+        field: &'static str,
+        /// Its length.
+        count: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A name appears twice.
+    #[error("genesis {field} lists {name} twice")]
+    Duplicate {
+        /// Which list.
+        field: &'static str,
+        /// The name.
+        name: String,
+    },
+    /// An organisation has no admin.
+    #[error("genesis organisation {org} has no member with the admin role")]
+    NoAdmin {
+        /// The organisation.
+        org: String,
+    },
+    /// A currency declares too many decimals.
+    #[error("genesis currency {code} has {decimals} decimals, above {CURRENCY_DECIMALS_MAX}")]
+    Decimals {
+        /// Code.
+        code: String,
+        /// Decimals.
+        decimals: u8,
+    },
+    /// A validator's organisation is not listed.
+    #[error("genesis validator belongs to unknown organisation {org}")]
+    ValidatorOrg {
+        /// The organisation.
+        org: String,
+    },
+}
+
+fn check_count(field: &'static str, count: usize, limit: usize) -> Result<(), GenesisError> {
+    if count == 0 || count > limit {
+        return Err(GenesisError::Count { field, count, limit });
+    }
+    Ok(())
+}
+
+fn check_unique<'a>(
+    field: &'static str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<(), GenesisError> {
+    let mut seen = BTreeSet::new();
+    for name in names {
+        if !seen.insert(name) {
+            return Err(GenesisError::Duplicate {
+                field,
+                name: name.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Validates a genesis document.
+pub fn validate(genesis: &Genesis) -> Result<(), GenesisError> {
+    check_count("currencies", genesis.currencies.len(), 64)?;
+    check_count("orgs", genesis.orgs.len(), ORGS_MAX)?;
+    check_count("validators", genesis.validators.len(), VALIDATORS_MAX)?;
+    check_unique("currencies", genesis.currencies.iter().map(|c| c.code.as_str()))?;
+    check_unique("orgs", genesis.orgs.iter().map(|o| o.name.as_str()))?;
+    let keys: Vec<String> = genesis.validators.iter().map(|v| v.key.to_hex()).collect();
+    check_unique("validators", keys.iter().map(String::as_str))?;
+    for currency in &genesis.currencies {
+        if currency.decimals > CURRENCY_DECIMALS_MAX {
+            return Err(GenesisError::Decimals {
+                code: currency.code.to_string(),
+                decimals: currency.decimals,
+            });
+        }
+    }
+    for org in &genesis.orgs {
+        check_count("members", org.members.len(), MEMBERS_PER_ORG_MAX)?;
+        let members: Vec<String> = org.members.iter().map(|m| m.key.to_hex()).collect();
+        check_unique("members", members.iter().map(String::as_str))?;
+        check_unique("accounts", org.accounts.iter().map(|a| a.name.as_str()))?;
+        let has_admin = org
+            .members
+            .iter()
+            .any(|m| m.roles.iter().any(|r| r.as_str() == ROLE_ADMIN));
+        if !has_admin {
+            return Err(GenesisError::NoAdmin {
+                org: org.name.to_string(),
+            });
+        }
+    }
+    for validator in &genesis.validators {
+        if !genesis.orgs.iter().any(|o| o.name == validator.org) {
+            return Err(GenesisError::ValidatorOrg {
+                org: validator.org.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The writes that make the state at height 0.
+pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
+    validate(genesis)?;
+    let empty = MemoryState::default();
+    let mut layer = Layer::new(&empty);
+    layer.store(
+        &StateKey::Chain,
+        &ChainRecord {
+            timeouts_swept_until_s: genesis.genesis_time_ms / 1000,
+            height: Height(0),
+        },
+    );
+    for currency in &genesis.currencies {
+        layer.store(
+            &StateKey::Currency(currency.code.clone()),
+            &CurrencyRecord {
+                code: currency.code.clone(),
+                decimals: currency.decimals,
+            },
+        );
+    }
+    for org in &genesis.orgs {
+        let admin_count = org
+            .members
+            .iter()
+            .filter(|m| m.roles.iter().any(|r| r.as_str() == ROLE_ADMIN))
+            .count();
+        layer.store(
+            &StateKey::Org(org.name.clone()),
+            &OrgRecord {
+                name: org.name.clone(),
+                member_count: org.members.len() as u32,
+                admin_count: admin_count as u32,
+            },
+        );
+        for member in &org.members {
+            let mut roles = member.roles.clone();
+            roles.sort();
+            roles.dedup();
+            layer.store(
+                &StateKey::Member(org.name.clone(), member.key),
+                &MemberRecord { roles },
+            );
+        }
+        for account in &org.accounts {
+            layer.store(
+                &StateKey::Account(Address::of_org(&org.name, &account.name)),
+                &AccountRecord {
+                    owner: Owner::Org(org.name.clone()),
+                    flags: account.flags,
+                },
+            );
+        }
+    }
+    Ok(layer.into_writes())
+}

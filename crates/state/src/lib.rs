@@ -1,0 +1,25 @@
+//! The deterministic CityLedger state machine, one module per domain.
+//!
+//! Given the parent state and a block, [`execute_block`] returns the writes,
+//! one outcome per transaction, and the events. It reads no clock (time comes
+//! from the block), draws no randomness, performs no I/O and iterates no hash
+//! map, so every validator computes the same state root.
+//!
+//! Domains (`governance`, `ledger`) are sibling modules of the same shape:
+//! an `apply` for their operations, the state keys they own, their checks.
+
+pub mod audit;
+pub mod events;
+pub mod execute;
+pub mod genesis;
+pub mod governance;
+pub mod ledger;
+pub mod outcome;
+pub mod view;
+
+pub use events::Event;
+pub use execute::{BlockEnv, Executed, Inadmissible, InvalidBlock, Mode, execute_block};
+pub use view::{MemoryState, StateRead, WriteSet};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,113 @@
+//! Throughput of the state tree on one core: bulk build of 1M entries, then
+//! batches of random balance updates, the shape of a block of transfers.
+//!
+//! Run with `cargo run --release -p cityledger-types --example smt_bench`.
+//! Seeded, so two runs do the same work.
+
+use cityledger_types::smt::SparseMerkleTree;
+use std::time::{Duration, Instant};
+
+const ENTRIES: u64 = 1_000_000;
+const BATCHES: usize = 20;
+const WRITES_PER_BATCH: usize = 20_000;
+const PROOFS: usize = 10_000;
+const SEED: u64 = 0x5EED_C17E;
+/// Page size of x86-64 Linux, to turn /proc/self/statm pages into bytes.
+const PAGE_BYTES: u64 = 4096;
+
+type Batch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// SplitMix64: enough randomness for a benchmark, without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+fn account_key(index: u64) -> Vec<u8> {
+    [&b"acct/"[..], &index.to_be_bytes()].concat()
+}
+
+/// A balance and a nonce, as a ledger account would store them.
+fn account_value(balance: u64, nonce: u64) -> Vec<u8> {
+    [balance.to_le_bytes(), nonce.to_le_bytes()].concat()
+}
+
+/// Resident memory, where Linux exposes it.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * PAGE_BYTES)
+}
+
+fn random_batch(rng: &mut Rng) -> Batch {
+    (0..WRITES_PER_BATCH)
+        .map(|_| {
+            let index = rng.next_u64() % ENTRIES;
+            let value = account_value(rng.next_u64() % 1_000_000, rng.next_u64());
+            (account_key(index), Some(value))
+        })
+        .collect()
+}
+
+fn per_second(count: usize, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64()
+}
+
+fn main() {
+    let resident_before = resident_bytes();
+    let start = Instant::now();
+    let mut tree = SparseMerkleTree::from_entries((0..ENTRIES).map(|i| (account_key(i), account_value(i, 0))));
+    let build = start.elapsed();
+    println!("from_entries: {} entries in {:.3} s ({:.0} entries/s)", tree.len(), build.as_secs_f64(), per_second(tree.len(), build));
+    if let (Some(before), Some(after)) = (resident_before, resident_bytes()) {
+        let per_entry = after.saturating_sub(before) as f64 / tree.len() as f64;
+        println!("resident memory: {:.0} bytes/entry (13-byte keys, 16-byte values)", per_entry);
+    }
+
+    let mut rng = Rng(SEED);
+    let batches: Vec<Batch> = (0..BATCHES).map(|_| random_batch(&mut rng)).collect();
+    let mut slowest = Duration::ZERO;
+    let start = Instant::now();
+    for batch in batches {
+        let batch_start = Instant::now();
+        // The old version is dropped here, as a node does once a block is committed.
+        tree = tree.apply(batch);
+        slowest = slowest.max(batch_start.elapsed());
+    }
+    let updates = BATCHES * WRITES_PER_BATCH;
+    let elapsed = start.elapsed();
+    println!(
+        "apply: {updates} updates in {BATCHES} batches of {WRITES_PER_BATCH}: {:.3} s, {:.0} updates/s, slowest batch {:.1} ms",
+        elapsed.as_secs_f64(),
+        per_second(updates, elapsed),
+        slowest.as_secs_f64() * 1000.0
+    );
+
+    let keys: Vec<Vec<u8>> = (0..PROOFS).map(|_| account_key(rng.next_u64() % ENTRIES)).collect();
+    let start = Instant::now();
+    let proofs: Vec<_> = keys.iter().map(|key| tree.prove(key)).collect();
+    let prove = start.elapsed();
+    let root = tree.root();
+    let start = Instant::now();
+    let verified = keys
+        .iter()
+        .zip(&proofs)
+        .filter(|(key, proof)| proof.verify(&root, key, tree.get(key)).is_ok())
+        .count();
+    let verify = start.elapsed();
+    assert_eq!(verified, PROOFS, "every proof of a present key verifies");
+    let mean_depth = proofs.iter().map(|proof| proof.depth()).sum::<usize>() as f64 / PROOFS as f64;
+    println!(
+        "proofs: {:.0} prove/s, {:.0} verify/s, mean depth {mean_depth:.1}",
+        per_second(PROOFS, prove),
+        per_second(PROOFS, verify)
+    );
+    println!("root: {root}");
+}

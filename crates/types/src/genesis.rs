@@ -1,0 +1,119 @@
+//! The genesis document: the chain's identity and its initial state.
+//!
+//! Every node of a network holds the same genesis; its hash is the chain's
+//! root of trust, next to the validator keys.
+
+use crate::crypto::PublicKey;
+use crate::digest::Digest;
+use crate::encoding;
+use crate::names::{AccountName, CurrencyCode, OrgName, RoleName};
+use crate::tx::ChainId;
+use borsh::{BorshDeserialize, BorshSerialize};
+use serde::{Deserialize, Serialize};
+
+/// Role that administers an organisation: manages members and roles.
+pub const ROLE_ADMIN: &str = "admin";
+/// Role that may move money out of the organisation's accounts.
+pub const ROLE_LEDGER_TRANSFER: &str = "ledger.transfer";
+/// Role that may debit an account flagged to go negative (issuance).
+pub const ROLE_LEDGER_ISSUE: &str = "ledger.issue";
+
+/// A currency at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct GenesisCurrency {
+    /// Code, e.g. `CITY`.
+    pub code: CurrencyCode,
+    /// Decimals.
+    pub decimals: u8,
+}
+
+/// A member at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct GenesisMember {
+    /// The member's key, hex.
+    pub key: PublicKey,
+    /// Roles.
+    pub roles: Vec<RoleName>,
+}
+
+/// An organisation account at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct GenesisAccount {
+    /// Name within the organisation.
+    pub name: AccountName,
+    /// `FLAG_*` bits.
+    pub flags: u32,
+}
+
+/// An organisation at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct GenesisOrg {
+    /// Name.
+    pub name: OrgName,
+    /// Members; at least one admin.
+    pub members: Vec<GenesisMember>,
+    /// Accounts.
+    pub accounts: Vec<GenesisAccount>,
+}
+
+/// A validator at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct GenesisValidator {
+    /// The organisation that runs it.
+    pub org: OrgName,
+    /// Its consensus (and p2p identity) key.
+    pub key: PublicKey,
+}
+
+/// The genesis document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct Genesis {
+    /// Chain id.
+    pub chain_id: ChainId,
+    /// Block time of genesis, ms since the Unix epoch.
+    pub genesis_time_ms: u64,
+    /// Currencies.
+    pub currencies: Vec<GenesisCurrency>,
+    /// Organisations.
+    pub orgs: Vec<GenesisOrg>,
+    /// Validators.
+    pub validators: Vec<GenesisValidator>,
+}
+
+impl Genesis {
+    /// Hash of the canonical encoding: the chain's identity.
+    pub fn hash(&self) -> Digest {
+        Digest::of(&encoding::encode(self))
+    }
+
+    /// Hash of the validator set, sorted by key so order of listing does not
+    /// matter.
+    pub fn validator_set_hash(&self) -> Digest {
+        validator_set_hash(self.validators.iter().map(|v| v.key))
+    }
+}
+
+/// Hash of a validator set given its keys in any order.
+pub fn validator_set_hash(keys: impl IntoIterator<Item = PublicKey>) -> Digest {
+    let mut keys: Vec<PublicKey> = keys.into_iter().collect();
+    keys.sort();
+    keys.dedup();
+    let mut bytes = b"cityledger/validators/v1".to_vec();
+    for key in &keys {
+        bytes.extend_from_slice(&key.0);
+    }
+    Digest::of(&bytes)
+}
+
+impl Serialize for PublicKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
+        PublicKey::from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,28 @@
+//! The CityLedger model: canonical encoding, hashes, signatures and proofs.
+//!
+//! This crate performs no I/O, spawns nothing and reads no clock, so that it
+//! compiles to wasm32 and can be embedded in offline verifiers.
+
+pub mod address;
+pub mod amount;
+pub mod block;
+pub mod crypto;
+pub mod digest;
+pub mod encoding;
+pub mod genesis;
+pub mod limits;
+pub mod merkle;
+pub mod names;
+pub mod outcome;
+pub mod records;
+pub mod smt;
+pub mod tx;
+
+pub use address::{Address, AddressKind};
+pub use amount::Amount;
+pub use block::{Block, BlockHeader, Height};
+pub use crypto::{PublicKey, SecretKey, Signature};
+pub use digest::Digest;
+pub use names::{AccountName, CurrencyCode, OrgName, RoleName};
+pub use outcome::{RejectCode, TxOutcome};
+pub use tx::{Action, ChainId, ClientTxId, LedgerOp, SignedTx, TxBody};
