@@ -51,7 +51,9 @@ pub enum Inadmissible {
         block_time_ms: u64,
     },
     /// Expiry further ahead than allowed.
-    #[error("transaction expiry {expires_at_ms} is more than {horizon_ms} ms after block time {block_time_ms}")]
+    #[error(
+        "transaction expiry {expires_at_ms} is more than {horizon_ms} ms after block time {block_time_ms}"
+    )]
     ExpiryTooFar {
         /// Its expiry.
         expires_at_ms: u64,
@@ -116,7 +118,9 @@ pub fn execute_block(
     let mut executed = Executed::default();
     let mut block_events = Vec::new();
     ledger::sweep_timeouts(&mut layer, env.timestamp_ms, &mut block_events);
-    executed.events.extend(block_events.into_iter().map(|e| (None, e)));
+    executed
+        .events
+        .extend(block_events.into_iter().map(|e| (None, e)));
     let mut ids_in_block = BTreeSet::new();
     for (index, tx) in txs.iter().enumerate() {
         let hash = tx.hash();
@@ -141,7 +145,9 @@ pub fn execute_block(
         );
         executed.included.push(index);
         executed.outcomes.push(outcome);
-        executed.events.extend(events.into_iter().map(|e| (Some(position), e)));
+        executed
+            .events
+            .extend(events.into_iter().map(|e| (Some(position), e)));
     }
     let mut chain: ChainRecord = layer.load(&StateKey::Chain).unwrap_or_default();
     chain.height = env.height;
@@ -180,8 +186,7 @@ pub fn admit(
     }
     let id_key = StateKey::TxId(body.signer, body.id.clone()).to_bytes();
     if let Some(bytes) = state.get(&id_key) {
-        let first: TxIdRecord =
-            borsh::from_slice(&bytes).expect("stored tx id records decode");
+        let first: TxIdRecord = borsh::from_slice(&bytes).expect("stored tx id records decode");
         return Err(Inadmissible::DuplicateId {
             first_tx: first.tx_hash,
             first_height: first.height,

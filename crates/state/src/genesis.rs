@@ -56,7 +56,11 @@ pub enum GenesisError {
 
 fn check_count(field: &'static str, count: usize, limit: usize) -> Result<(), GenesisError> {
     if count == 0 || count > limit {
-        return Err(GenesisError::Count { field, count, limit });
+        return Err(GenesisError::Count {
+            field,
+            count,
+            limit,
+        });
     }
     Ok(())
 }
@@ -82,7 +86,10 @@ pub fn validate(genesis: &Genesis) -> Result<(), GenesisError> {
     check_count("currencies", genesis.currencies.len(), 64)?;
     check_count("orgs", genesis.orgs.len(), ORGS_MAX)?;
     check_count("validators", genesis.validators.len(), VALIDATORS_MAX)?;
-    check_unique("currencies", genesis.currencies.iter().map(|c| c.code.as_str()))?;
+    check_unique(
+        "currencies",
+        genesis.currencies.iter().map(|c| c.code.as_str()),
+    )?;
     check_unique("orgs", genesis.orgs.iter().map(|o| o.name.as_str()))?;
     let keys: Vec<String> = genesis.validators.iter().map(|v| v.key.to_hex()).collect();
     check_unique("validators", keys.iter().map(String::as_str))?;
@@ -174,4 +181,67 @@ pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
         }
     }
     Ok(layer.into_writes())
+}
+
+/// The organisations of the development chain, in order.
+pub const DEV_ORGS: [&str; 6] = [
+    "treasury",
+    "transport",
+    "health",
+    "police",
+    "immigration",
+    "education",
+];
+
+/// The development genesis: the six city organisations, each with one admin
+/// key holding every ledger role, a `main` account each, the treasury's
+/// `issuance` account (allowed to go negative), and currency `CITY` with
+/// two decimals.
+///
+/// `admins` gives each organisation's admin key, in [`DEV_ORGS`] order.
+pub fn dev_genesis(
+    chain_id: cityledger_types::ChainId,
+    genesis_time_ms: u64,
+    admins: &[cityledger_types::PublicKey; 6],
+    validators: Vec<cityledger_types::genesis::GenesisValidator>,
+) -> Genesis {
+    use cityledger_types::genesis::{
+        GenesisAccount, GenesisCurrency, GenesisMember, GenesisOrg, ROLE_LEDGER_ISSUE,
+        ROLE_LEDGER_TRANSFER,
+    };
+    use cityledger_types::records::FLAG_ALLOW_NEGATIVE;
+    use cityledger_types::{AccountName, CurrencyCode, OrgName, RoleName};
+    let name = |text: &str| OrgName::new(text).expect("dev organisation names are valid");
+    let account = |text: &str, flags| GenesisAccount {
+        name: AccountName::new(text).expect("dev account names are valid"),
+        flags,
+    };
+    let role = |text: &str| RoleName::new(text).expect("dev role names are valid");
+    let orgs = DEV_ORGS
+        .iter()
+        .zip(admins)
+        .map(|(org, admin)| {
+            let mut roles = vec![role(ROLE_ADMIN), role(ROLE_LEDGER_TRANSFER)];
+            let mut accounts = vec![account("main", 0)];
+            if *org == "treasury" {
+                roles.push(role(ROLE_LEDGER_ISSUE));
+                accounts.push(account("issuance", FLAG_ALLOW_NEGATIVE));
+            }
+            GenesisOrg {
+                name: name(org),
+                members: vec![GenesisMember { key: *admin, roles }],
+                accounts,
+            }
+        })
+        .collect();
+    Genesis {
+        chain_id,
+        genesis_time_ms,
+        currencies: vec![GenesisCurrency {
+            code: CurrencyCode::new("CITY").expect("CITY is a valid code"),
+            decimals: 2,
+        }],
+        orgs,
+        validators,
+    }
 }

@@ -3,9 +3,9 @@
 //! Owns `StateKey::Org` and `StateKey::Member`. Every action of every domain
 //! that acts for an organisation asks [`require_role`] first.
 
+use crate::events::Event;
 use crate::outcome::{Rejection, reject};
 use crate::view::Layer;
-use crate::events::Event;
 use cityledger_types::genesis::ROLE_ADMIN;
 use cityledger_types::limits::MEMBERS_PER_ORG_MAX;
 use cityledger_types::records::{MemberRecord, OrgRecord, StateKey};
@@ -19,8 +19,14 @@ pub fn require_role(
     signer: &PublicKey,
     role: &str,
 ) -> Result<(), Rejection> {
-    if layer.load::<OrgRecord>(&StateKey::Org(org.clone())).is_none() {
-        return Err(reject(RejectCode::UnknownOrg, format!("organisation {org} does not exist")));
+    if layer
+        .load::<OrgRecord>(&StateKey::Org(org.clone()))
+        .is_none()
+    {
+        return Err(reject(
+            RejectCode::UnknownOrg,
+            format!("organisation {org} does not exist"),
+        ));
     }
     let member: Option<MemberRecord> = layer.load(&StateKey::Member(org.clone(), *signer));
     let holds = member.is_some_and(|m| m.roles.iter().any(|r| r.as_str() == role));
@@ -121,7 +127,8 @@ fn remove_member(
             format!("{member} is not a member of {org}"),
         ));
     }
-    record.admin_count = apply_admin_delta(org, record.admin_count, -i64::from(is_admin(&previous)))?;
+    record.admin_count =
+        apply_admin_delta(org, record.admin_count, -i64::from(is_admin(&previous)))?;
     record.member_count -= 1;
     layer.store(&org_key, &record);
     layer.delete(&member_key);

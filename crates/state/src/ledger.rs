@@ -175,7 +175,10 @@ fn open_pending(
     id: &Digest,
 ) -> Result<PendingRecord, Rejection> {
     let record: PendingRecord = layer.load(&StateKey::Pending(*id)).ok_or_else(|| {
-        reject(RejectCode::UnknownPending, format!("pending transfer {id} does not exist"))
+        reject(
+            RejectCode::UnknownPending,
+            format!("pending transfer {id} does not exist"),
+        )
     })?;
     if record.status != PendingStatus::Pending {
         return Err(reject(
@@ -186,7 +189,10 @@ fn open_pending(
     if context.timestamp_ms >= record.timeout_at_ms {
         return Err(reject(
             RejectCode::PendingClosed,
-            format!("pending transfer {id} timed out at {}", record.timeout_at_ms),
+            format!(
+                "pending transfer {id} timed out at {}",
+                record.timeout_at_ms
+            ),
         ));
     }
     if record.creator != *context.signer {
@@ -281,7 +287,10 @@ fn check_order(
         return Err(reject(RejectCode::ZeroAmount, "amount must be above zero"));
     }
     if order.from == order.to {
-        return Err(reject(RejectCode::SameAccount, "from and to are the same account"));
+        return Err(reject(
+            RejectCode::SameAccount,
+            "from and to are the same account",
+        ));
     }
     if layer
         .load::<CurrencyRecord>(&StateKey::Currency(order.currency.clone()))
@@ -295,7 +304,10 @@ fn check_order(
     let debit_flags = authorize_debit(layer, signer, &order.from)?;
     let credit_flags = account_flags(layer, &order.to)?;
     if (debit_flags | credit_flags) & FLAG_FROZEN != 0 {
-        return Err(reject(RejectCode::AccountFrozen, "an account of the transfer is frozen"));
+        return Err(reject(
+            RejectCode::AccountFrozen,
+            "an account of the transfer is frozen",
+        ));
     }
     Ok(debit_flags)
 }
