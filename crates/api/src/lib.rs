@@ -1,1 +1,84 @@
+//! Request and response types of the REST API, and its OpenAPI document.
+//!
+//! This crate owns the JSON shapes that cross the wire between a node and
+//! its clients: the node's REST module serializes them and the Rust SDK
+//! deserializes them, so the two cannot drift apart. It also owns the limits
+//! a request must respect and the problem codes a client can branch on.
+//!
+//! It must never do I/O, hold state or know about HTTP frameworks: the
+//! routes themselves, and the `paths` section of the OpenAPI document, live
+//! in the node's `rest` module, which merges them into [`ApiDoc`].
+//!
+//! Conventions of every view:
+//! - field names are snake_case;
+//! - hashes, block ids and keys are lowercase hex; addresses are `cl1…`;
+//! - amounts are decimal strings of minor units, since u128 does not fit a
+//!   JavaScript number; signed balances are strings too.
 
+pub mod account;
+pub mod block;
+pub mod decimal;
+pub mod limits;
+pub mod problem;
+pub mod status;
+pub mod stream;
+pub mod tx;
+pub mod tx_text;
+
+pub use account::{AccountKindView, AccountTxItem, AccountTxsPage, AccountView, BalanceView};
+pub use block::{BlockView, RoundView};
+pub use problem::Problem;
+pub use status::{HealthView, StatusView, ValidatorView};
+pub use stream::{StreamEvent, StreamEventItem};
+pub use tx::{
+    ActionView, LedgerOpView, OutcomeView, SubmitResult, SubmitTxRequest, SubmitTxResponse,
+    SubmitTxsRequest, SubmitTxsResponse, TxStatusView, TxView,
+};
+
+use utoipa::OpenApi;
+
+/// The OpenAPI document without its paths: metadata and every schema.
+///
+/// The node's REST module merges its `#[utoipa::path]` operations into it;
+/// call `cityledger_node::rest::openapi()` for the complete document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "CityLedger REST API",
+        description = "Submit signed transactions, read finalized blocks, accounts and node status, and follow finalized blocks as server-sent events. Errors are RFC 9457 problem documents.",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(
+        SubmitTxRequest,
+        SubmitTxsRequest,
+        SubmitTxResponse,
+        SubmitTxsResponse,
+        SubmitResult,
+        TxStatusView,
+        OutcomeView,
+        TxView,
+        ActionView,
+        LedgerOpView,
+        tx::TransferView,
+        tx::CreatePendingView,
+        tx::PostPendingView,
+        tx::VoidPendingView,
+        tx::LinkedView,
+        tx::SetMemberView,
+        tx::RemoveMemberView,
+        BlockView,
+        RoundView,
+        AccountView,
+        AccountKindView,
+        BalanceView,
+        AccountTxsPage,
+        AccountTxItem,
+        StatusView,
+        ValidatorView,
+        HealthView,
+        StreamEvent,
+        StreamEventItem,
+        Problem,
+    ))
+)]
+pub struct ApiDoc;

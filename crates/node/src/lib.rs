@@ -1,1 +1,19 @@
+//! The CityLedger node: consensus adapter, mempool, chain state, REST API
+//! and metrics.
+//!
+//! The chain state ([`chain`]) and the mempool ([`mempool`]) are plain data
+//! structures; the consensus adapter ([`consensus`]) is the only module that
+//! names Commonware types; the REST API ([`rest`]) speaks only through the
+//! [`rest::NodeApi`] trait.
 
+pub mod admission;
+pub mod api_impl;
+pub mod chain;
+pub mod config;
+pub mod consensus;
+pub mod core;
+pub mod limits;
+pub mod mempool;
+pub mod metrics;
+pub mod rest;
+pub mod service;

@@ -56,6 +56,28 @@ fn random_batch(rng: &mut Rng) -> Batch {
         .collect()
 }
 
+/// Runs `apply` on each batch; returns the total and the slowest batch time.
+fn timed_batches(batches: Vec<Batch>, mut apply: impl FnMut(Batch)) -> (Duration, Duration) {
+    let mut slowest = Duration::ZERO;
+    let start = Instant::now();
+    for batch in batches {
+        let batch_start = Instant::now();
+        apply(batch);
+        slowest = slowest.max(batch_start.elapsed());
+    }
+    (start.elapsed(), slowest)
+}
+
+fn report(name: &str, elapsed: Duration, slowest: Duration) {
+    let updates = BATCHES * WRITES_PER_BATCH;
+    println!(
+        "{name}: {updates} updates in {BATCHES} batches of {WRITES_PER_BATCH}: {:.3} s, {:.0} updates/s, slowest batch {:.1} ms",
+        elapsed.as_secs_f64(),
+        per_second(updates, elapsed),
+        slowest.as_secs_f64() * 1000.0
+    );
+}
+
 fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()
 }
@@ -63,34 +85,38 @@ fn per_second(count: usize, elapsed: Duration) -> f64 {
 fn main() {
     let resident_before = resident_bytes();
     let start = Instant::now();
-    let mut tree = SparseMerkleTree::from_entries((0..ENTRIES).map(|i| (account_key(i), account_value(i, 0))));
+    let mut tree =
+        SparseMerkleTree::from_entries((0..ENTRIES).map(|i| (account_key(i), account_value(i, 0))));
     let build = start.elapsed();
-    println!("from_entries: {} entries in {:.3} s ({:.0} entries/s)", tree.len(), build.as_secs_f64(), per_second(tree.len(), build));
+    println!(
+        "from_entries: {} entries in {:.3} s ({:.0} entries/s)",
+        tree.len(),
+        build.as_secs_f64(),
+        per_second(tree.len(), build)
+    );
     if let (Some(before), Some(after)) = (resident_before, resident_bytes()) {
         let per_entry = after.saturating_sub(before) as f64 / tree.len() as f64;
-        println!("resident memory: {:.0} bytes/entry (13-byte keys, 16-byte values)", per_entry);
+        println!(
+            "resident memory: {:.0} bytes/entry (13-byte keys, 16-byte values)",
+            per_entry
+        );
     }
 
     let mut rng = Rng(SEED);
     let batches: Vec<Batch> = (0..BATCHES).map(|_| random_batch(&mut rng)).collect();
-    let mut slowest = Duration::ZERO;
-    let start = Instant::now();
-    for batch in batches {
-        let batch_start = Instant::now();
+    let (elapsed, slowest) = timed_batches(batches, |batch| {
         // The old version is dropped here, as a node does once a block is committed.
         tree = tree.apply(batch);
-        slowest = slowest.max(batch_start.elapsed());
-    }
-    let updates = BATCHES * WRITES_PER_BATCH;
-    let elapsed = start.elapsed();
-    println!(
-        "apply: {updates} updates in {BATCHES} batches of {WRITES_PER_BATCH}: {:.3} s, {:.0} updates/s, slowest batch {:.1} ms",
-        elapsed.as_secs_f64(),
-        per_second(updates, elapsed),
-        slowest.as_secs_f64() * 1000.0
-    );
+    });
+    report("apply", elapsed, slowest);
 
-    let keys: Vec<Vec<u8>> = (0..PROOFS).map(|_| account_key(rng.next_u64() % ENTRIES)).collect();
+    let batches: Vec<Batch> = (0..BATCHES).map(|_| random_batch(&mut rng)).collect();
+    let (elapsed, slowest) = timed_batches(batches, |batch| tree.apply_in_place(batch));
+    report("apply_in_place", elapsed, slowest);
+
+    let keys: Vec<Vec<u8>> = (0..PROOFS)
+        .map(|_| account_key(rng.next_u64() % ENTRIES))
+        .collect();
     let start = Instant::now();
     let proofs: Vec<_> = keys.iter().map(|key| tree.prove(key)).collect();
     let prove = start.elapsed();

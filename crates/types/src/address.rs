@@ -36,9 +36,7 @@ const ORG_DOMAIN: &[u8] = b"cityledger/address/org/v1";
 const CHECKSUM_DOMAIN: &[u8] = b"cityledger/address/checksum/v1";
 
 /// The address of an account.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct Address(pub [u8; ADDRESS_LEN]);
 
 /// Why an address text was refused.
@@ -71,11 +69,11 @@ impl Address {
         truncate(
             KIND_ORG,
             Digest::of_parts(&[
-            ORG_DOMAIN,
-            org.as_str().as_bytes(),
-            &[0],
-            name.as_str().as_bytes(),
-        ]),
+                ORG_DOMAIN,
+                org.as_str().as_bytes(),
+                &[0],
+                name.as_str().as_bytes(),
+            ]),
         )
     }
 
@@ -115,7 +113,10 @@ impl Address {
     /// Parses either the `cl1…` form or an `org:account` alias.
     pub fn parse_or_alias(text: &str) -> Result<Address, AddressError> {
         match text.split_once(':') {
-            Some((org, name)) => Ok(Address::of_org(&OrgName::new(org)?, &AccountName::new(name)?)),
+            Some((org, name)) => Ok(Address::of_org(
+                &OrgName::new(org)?,
+                &AccountName::new(name)?,
+            )),
             None => Address::parse(text),
         }
     }

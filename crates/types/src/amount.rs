@@ -132,7 +132,14 @@ mod tests {
             ("12", 2, Ok(1200)),
             ("0.01", 2, Ok(1)),
             ("7", 0, Ok(7)),
-            ("1.234", 2, Err(AmountError::TooPrecise { digits: 3, decimals: 2 })),
+            (
+                "1.234",
+                2,
+                Err(AmountError::TooPrecise {
+                    digits: 3,
+                    decimals: 2,
+                }),
+            ),
             ("-1", 2, Err(AmountError::NotDecimal)),
             ("1.", 2, Err(AmountError::NotDecimal)),
             ("", 2, Err(AmountError::NotDecimal)),

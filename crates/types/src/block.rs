@@ -174,7 +174,11 @@ pub fn outcome_leaf(tx_hash: &Digest, outcome: &TxOutcome) -> Digest {
 
 /// Merkle root of a block's outcomes.
 pub fn outcomes_root(tx_hashes: &[Digest], outcomes: &[TxOutcome]) -> Digest {
-    assert_eq!(tx_hashes.len(), outcomes.len(), "one outcome per transaction");
+    assert_eq!(
+        tx_hashes.len(),
+        outcomes.len(),
+        "one outcome per transaction"
+    );
     let leaves: Vec<Digest> = tx_hashes
         .iter()
         .zip(outcomes)

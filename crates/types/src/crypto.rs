@@ -13,9 +13,7 @@ pub const PUBLIC_KEY_LEN: usize = 32;
 pub const SIGNATURE_LEN: usize = 64;
 
 /// An ed25519 public key; it identifies an actor.
-#[derive(
-    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
-)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize)]
 pub struct PublicKey(pub [u8; PUBLIC_KEY_LEN]);
 
 /// An ed25519 signature.
@@ -202,11 +200,8 @@ mod tests {
         let keys: Vec<SecretKey> = (0..8).map(key).collect();
         let publics: Vec<PublicKey> = keys.iter().map(SecretKey::public_key).collect();
         let messages: Vec<Vec<u8>> = (0..8u8).map(|i| vec![i; 10]).collect();
-        let mut signatures: Vec<Signature> = keys
-            .iter()
-            .zip(&messages)
-            .map(|(k, m)| k.sign(m))
-            .collect();
+        let mut signatures: Vec<Signature> =
+            keys.iter().zip(&messages).map(|(k, m)| k.sign(m)).collect();
         signatures[5] = keys[5].sign(b"something else");
         let items: Vec<SignedMessage<'_>> = (0..8)
             .map(|i| SignedMessage {

@@ -43,9 +43,8 @@ impl Digest {
     /// Parses 64 hex characters.
     pub fn from_hex(text: &str) -> Result<Digest, DigestParseError> {
         let mut bytes = [0u8; DIGEST_LEN];
-        hex::decode_to_slice(text, &mut bytes).map_err(|_| DigestParseError {
-            length: text.len(),
-        })?;
+        hex::decode_to_slice(text, &mut bytes)
+            .map_err(|_| DigestParseError { length: text.len() })?;
         Ok(Digest(bytes))
     }
 
@@ -57,7 +56,9 @@ impl Digest {
 
 /// A digest given as text was not 64 hex characters.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("expected 64 hex characters, got {length} characters that are not valid hex of that length")]
+#[error(
+    "expected 64 hex characters, got {length} characters that are not valid hex of that length"
+)]
 pub struct DigestParseError {
     /// Length of the rejected text.
     pub length: usize,

@@ -42,7 +42,16 @@ fn next_level(level: &[Digest]) -> Vec<Digest> {
 }
 
 /// Proof that a leaf sits at `index` among `leaf_count` leaves.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    BorshSerialize,
+    BorshDeserialize,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct InclusionProof {
     /// Position of the leaf.
     pub index: u32,
@@ -84,7 +93,10 @@ pub enum InclusionError {
 /// Builds the proof for leaf `index`. Panics if `index` is out of range,
 /// which is a caller bug: callers prove leaves they hold.
 pub fn prove(leaves: &[Digest], index: usize) -> InclusionProof {
-    assert!(index < leaves.len(), "proving a leaf that is not in the tree");
+    assert!(
+        index < leaves.len(),
+        "proving a leaf that is not in the tree"
+    );
     let mut siblings = Vec::new();
     let mut level = leaves.to_vec();
     let mut position = index;
@@ -170,7 +182,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn leaves(count: usize) -> Vec<Digest> {
-        (0..count as u32).map(|i| leaf_hash(&i.to_be_bytes())).collect()
+        (0..count as u32)
+            .map(|i| leaf_hash(&i.to_be_bytes()))
+            .collect()
     }
 
     #[test]

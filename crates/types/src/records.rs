@@ -6,12 +6,12 @@
 
 use crate::address::Address;
 use crate::amount::Amount;
+use crate::block::Height;
 use crate::crypto::PublicKey;
 use crate::digest::Digest;
 use crate::encoding;
 use crate::names::{CurrencyCode, OrgName, RoleName};
 use crate::tx::{ClientTxId, TransferOrder};
-use crate::block::Height;
 use borsh::{BorshDeserialize, BorshSerialize};
 
 /// A key of the authenticated state.

@@ -14,8 +14,8 @@ use crate::crypto::{PublicKey, SecretKey, Signature};
 use crate::digest::Digest;
 use crate::encoding::{self, DecodeError, read_bounded_string, read_bounded_vec};
 use crate::limits::{
-    CHAIN_ID_BYTES_MAX, LINKED_TRANSFERS_MAX, MEMO_BYTES_MAX, ROLES_PER_MEMBER_MAX,
-    TX_BYTES_MAX, TX_ID_BYTES_MAX,
+    CHAIN_ID_BYTES_MAX, LINKED_TRANSFERS_MAX, MEMO_BYTES_MAX, ROLES_PER_MEMBER_MAX, TX_BYTES_MAX,
+    TX_ID_BYTES_MAX,
 };
 use crate::names::{CurrencyCode, OrgName, RoleName};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -336,7 +336,12 @@ mod tests {
         assert!(tx.body.signer.verify(&payload, &tx.signature).is_ok());
         let mut changed = tx.body.clone();
         changed.expires_at_ms += 1;
-        assert!(tx.body.signer.verify(&changed.signing_payload(), &tx.signature).is_err());
+        assert!(
+            tx.body
+                .signer
+                .verify(&changed.signing_payload(), &tx.signature)
+                .is_err()
+        );
     }
 
     #[test]

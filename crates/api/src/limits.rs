@@ -1,0 +1,32 @@
+//! Every bound of the REST API, in one place.
+//!
+//! The node enforces them and the SDK checks them before sending, so a
+//! request over a limit fails fast with an error that names the limit.
+
+use cityledger_types::limits::TX_BYTES_MAX;
+
+/// Most transactions in one batch submission.
+pub const TXS_PER_BATCH_MAX: usize = 1024;
+/// Largest body of a single submission, in bytes.
+pub const SUBMIT_BODY_BYTES_MAX: usize = 16 * 1024;
+/// Largest body of a batch submission, in bytes.
+///
+/// Deliberately below `TXS_PER_BATCH_MAX` maximal transactions: a batch of
+/// typical transfers (a few hundred bytes each) fits, and one request cannot
+/// hold the node's memory for long. The byte limit binds first.
+pub const BATCH_BODY_BYTES_MAX: usize = 1024 * 1024;
+/// Longest base64url text of one transaction, in characters.
+pub const TX_TEXT_BYTES_MAX: usize = TX_BYTES_MAX.div_ceil(3) * 4;
+/// Room in a single-submission body for the JSON around the transaction text.
+const SUBMIT_ENVELOPE_BYTES_MAX: usize = 1024;
+/// Account history page size when the client gives none.
+pub const ACCOUNT_TXS_LIMIT_DEFAULT: usize = 50;
+/// Largest account history page.
+pub const ACCOUNT_TXS_LIMIT_MAX: usize = 1000;
+/// Longest account history cursor, in bytes. Cursors are opaque to clients.
+pub const CURSOR_BYTES_MAX: usize = 256;
+
+const _: () = assert!(TX_TEXT_BYTES_MAX + SUBMIT_ENVELOPE_BYTES_MAX <= SUBMIT_BODY_BYTES_MAX);
+const _: () = assert!(TX_BYTES_MAX <= SUBMIT_BODY_BYTES_MAX);
+const _: () = assert!(SUBMIT_BODY_BYTES_MAX <= BATCH_BODY_BYTES_MAX);
+const _: () = assert!(ACCOUNT_TXS_LIMIT_DEFAULT <= ACCOUNT_TXS_LIMIT_MAX);

@@ -1,0 +1,182 @@
+//! RFC 9457 problem documents: the one error body of the REST API.
+//!
+//! Clients branch on [`Problem::code`], a stable machine code; `title` and
+//! `detail` are for people. The `type` URI is relative (`/problems/<code>`),
+//! so the document names no external host and resolves against whichever
+//! node answered.
+
+use crate::tx::TxStatusView;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Media type of problem documents.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Prefix of the `type` URI; the code follows it.
+pub const PROBLEM_TYPE_PREFIX: &str = "/problems/";
+
+/// The machine codes of problems raised by the REST edge itself. Nodes add
+/// their own (for example `bad_signature` or `duplicate_tx_id`).
+pub mod code {
+    /// The body is not the expected JSON document.
+    pub const MALFORMED_JSON: &str = "malformed_json";
+    /// The body could not be read.
+    pub const UNREADABLE_BODY: &str = "unreadable_body";
+    /// The content type is not one the route accepts.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    /// The body is above the route's size limit.
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// A transaction text is not base64url.
+    pub const BAD_BASE64: &str = "bad_base64";
+    /// A transaction text is longer than any valid transaction.
+    pub const TX_TOO_LARGE: &str = "tx_too_large";
+    /// The bytes are not a canonically encoded signed transaction.
+    pub const UNDECODABLE_TX: &str = "undecodable_tx";
+    /// A batch has no transactions.
+    pub const EMPTY_BATCH: &str = "empty_batch";
+    /// A batch has more transactions than allowed.
+    pub const TOO_MANY_TXS: &str = "too_many_txs";
+    /// A hash is not 64 hex characters.
+    pub const BAD_HASH: &str = "bad_hash";
+    /// A block reference is neither a height nor a block id.
+    pub const BAD_BLOCK_REF: &str = "bad_block_ref";
+    /// An address is malformed.
+    pub const BAD_ADDRESS: &str = "bad_address";
+    /// An address has a wrong checksum: most likely a typo.
+    pub const ADDRESS_CHECKSUM_MISMATCH: &str = "address_checksum_mismatch";
+    /// A page size is not a number in range.
+    pub const BAD_LIMIT: &str = "bad_limit";
+    /// A cursor is too long or not one the node issued.
+    pub const BAD_CURSOR: &str = "bad_cursor";
+    /// A stream start height is not a number.
+    pub const BAD_FROM_HEIGHT: &str = "bad_from_height";
+    /// A `Last-Event-ID` header is not a block height.
+    pub const BAD_LAST_EVENT_ID: &str = "bad_last_event_id";
+    /// The query string could not be parsed.
+    pub const BAD_QUERY: &str = "bad_query";
+    /// A path segment could not be parsed.
+    pub const BAD_PATH: &str = "bad_path";
+    /// No route has this path.
+    pub const ROUTE_NOT_FOUND: &str = "route_not_found";
+    /// The route exists but not with this method.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// No block at that height or with that id.
+    pub const BLOCK_NOT_FOUND: &str = "block_not_found";
+    /// No such account.
+    pub const ACCOUNT_NOT_FOUND: &str = "account_not_found";
+    /// The signer already used this client id; `first_result` says how the
+    /// first transaction fared.
+    pub const DUPLICATE_TX_ID: &str = "duplicate_tx_id";
+    /// The mempool is full; retry after the `Retry-After` header's seconds.
+    pub const MEMPOOL_FULL: &str = "mempool_full";
+    /// The node cannot serve the request now (starting, syncing).
+    pub const UNAVAILABLE: &str = "unavailable";
+    /// A fault inside the node; details are in its log.
+    pub const INTERNAL: &str = "internal";
+}
+
+/// An RFC 9457 problem document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "/problems/bad_base64",
+    "title": "Bad request",
+    "status": 400,
+    "detail": "transaction text is not base64url: Invalid symbol 33, offset 3.",
+    "code": "bad_base64",
+    "field": "tx"
+}))]
+pub struct Problem {
+    /// A URI reference naming the problem type: `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the problem type, the same for every occurrence.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong this time, for people.
+    pub detail: String,
+    /// Stable machine code; clients branch on it.
+    pub code: String,
+    /// The request field at fault: a body field (`tx`, `txs[3]`), a path
+    /// parameter (`hash`), a query parameter (`limit`) or a header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For a duplicate transaction id: the status of the transaction that
+    /// used the id first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_result: Option<TxStatusView>,
+}
+
+impl Problem {
+    /// A problem with `code`; its `type` is derived from the code.
+    pub fn new(status: u16, code: &str, title: &str, detail: impl Into<String>) -> Problem {
+        Problem {
+            problem_type: format!("{PROBLEM_TYPE_PREFIX}{code}"),
+            title: title.to_owned(),
+            status,
+            detail: detail.into(),
+            code: code.to_owned(),
+            field: None,
+            first_result: None,
+        }
+    }
+
+    /// Names the request field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Problem {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Attaches the first result of a duplicate transaction id.
+    pub fn with_first_result(mut self, first_result: TxStatusView) -> Problem {
+        self.first_result = Some(first_result);
+        self
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.title, self.code, self.detail)?;
+        if let Some(field) = &self.field {
+            write!(f, " [field {field}]")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cityledger_types::Digest;
+    use serde_json::json;
+
+    #[test]
+    fn serializes_as_rfc_9457() {
+        let problem =
+            Problem::new(400, code::BAD_HASH, "Bad request", "expected 64 hex").with_field("hash");
+        assert_eq!(
+            serde_json::to_value(&problem).unwrap(),
+            json!({
+                "type": "/problems/bad_hash",
+                "title": "Bad request",
+                "status": 400,
+                "detail": "expected 64 hex",
+                "code": "bad_hash",
+                "field": "hash"
+            })
+        );
+    }
+
+    #[test]
+    fn carries_the_first_result_of_a_duplicate() {
+        let first = TxStatusView::Pending {
+            hash: Digest([1; 32]),
+        };
+        let problem = Problem::new(409, code::DUPLICATE_TX_ID, "Conflict", "id used")
+            .with_first_result(first.clone());
+        let text = serde_json::to_string(&problem).unwrap();
+        let back: Problem = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.first_result, Some(first));
+        assert_eq!(back, problem);
+    }
+}

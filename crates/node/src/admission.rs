@@ -1,0 +1,226 @@
+//! Admission: the checks a transaction passes before it enters the mempool.
+//!
+//! Cheap checks (chain id, expiry, duplicate id) run on the caller's task.
+//! Signatures are then checked by one worker in batches of up to
+//! [`ADMISSION_BATCH_MAX`]: under load, batch verification costs about a
+//! third of one-by-one verification, and a single submission still gets an
+//! answer as soon as the worker is free.
+
+use crate::core::NodeCore;
+use crate::limits::{ADMISSION_BATCH_MAX, ADMISSION_QUEUE_MAX, MEMPOOL_RETRY_AFTER_S};
+use crate::mempool::MempoolError;
+use cityledger_types::crypto::{SignedMessage, verify_batch};
+use cityledger_types::limits::TX_EXPIRY_HORIZON_MS_MAX;
+use cityledger_types::records::{StateKey, TxIdRecord};
+use cityledger_types::{Digest, SignedTx};
+use futures::channel::{mpsc, oneshot};
+use futures::{SinkExt, StreamExt};
+use std::sync::Arc;
+
+/// Why a transaction was not admitted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmitError {
+    /// Signed for another chain.
+    #[error("transaction is for chain {found}, this node runs {expected}")]
+    WrongChain {
+        /// This chain.
+        expected: String,
+        /// The transaction's.
+        found: String,
+    },
+    /// Already expired.
+    #[error("transaction expired at {expires_at_ms}; it is now {now_ms}")]
+    Expired {
+        /// Its expiry.
+        expires_at_ms: u64,
+        /// Node time.
+        now_ms: u64,
+    },
+    /// Expiry too far ahead.
+    #[error("expires_at_ms is more than {horizon_ms} ms ahead")]
+    ExpiryTooFar {
+        /// The horizon.
+        horizon_ms: u64,
+    },
+    /// The signature does not verify.
+    #[error("signature does not verify for signer {signer}")]
+    BadSignature {
+        /// Claimed signer, hex.
+        signer: String,
+    },
+    /// The id was already used: by a finalized or by a waiting transaction.
+    #[error("id already used by transaction {first_tx}")]
+    DuplicateId {
+        /// The transaction that used it first.
+        first_tx: Digest,
+    },
+    /// The mempool is full.
+    #[error("the mempool is full; retry in {retry_after_s} s")]
+    Full {
+        /// When to retry.
+        retry_after_s: u64,
+    },
+    /// The node is shutting down.
+    #[error("the node is shutting down")]
+    Closed,
+}
+
+struct Submission {
+    tx: Arc<SignedTx>,
+    hash: Digest,
+    bytes: usize,
+    reply: oneshot::Sender<Result<Digest, AdmitError>>,
+}
+
+/// Submits transactions to the admission worker.
+#[derive(Clone)]
+pub struct Admission {
+    core: Arc<NodeCore>,
+    queue: mpsc::Sender<Submission>,
+}
+
+/// The worker's end of the queue.
+pub struct AdmissionWorker {
+    core: Arc<NodeCore>,
+    queue: mpsc::Receiver<Submission>,
+}
+
+/// Creates the submitting handle and the worker.
+pub fn admission(core: Arc<NodeCore>) -> (Admission, AdmissionWorker) {
+    let (sender, receiver) = mpsc::channel(ADMISSION_QUEUE_MAX);
+    (
+        Admission {
+            core: core.clone(),
+            queue: sender,
+        },
+        AdmissionWorker {
+            core,
+            queue: receiver,
+        },
+    )
+}
+
+impl Admission {
+    /// Admits `tx` (its encoded size is `bytes`) at node time `now_ms`.
+    pub async fn submit(
+        &self,
+        tx: SignedTx,
+        bytes: usize,
+        now_ms: u64,
+    ) -> Result<Digest, AdmitError> {
+        let hash = tx.hash();
+        if let Err(error) = self.precheck(&tx, now_ms) {
+            self.core.metrics.refused_txs.inc();
+            return Err(error);
+        }
+        let (reply, answer) = oneshot::channel();
+        let submission = Submission {
+            tx: Arc::new(tx),
+            hash,
+            bytes,
+            reply,
+        };
+        let mut queue = self.queue.clone();
+        if let Err(error) = queue.try_send(submission) {
+            if error.is_full() {
+                return Err(AdmitError::Full {
+                    retry_after_s: MEMPOOL_RETRY_AFTER_S,
+                });
+            }
+            return Err(AdmitError::Closed);
+        }
+        let _ = queue.flush().await;
+        answer.await.unwrap_or(Err(AdmitError::Closed))
+    }
+
+    /// Checks everything but the signature.
+    pub fn precheck(&self, tx: &SignedTx, now_ms: u64) -> Result<(), AdmitError> {
+        let body = &tx.body;
+        let genesis = self.core.chain.genesis();
+        if body.chain_id != genesis.chain_id {
+            return Err(AdmitError::WrongChain {
+                expected: genesis.chain_id.to_string(),
+                found: body.chain_id.to_string(),
+            });
+        }
+        if body.expires_at_ms < now_ms {
+            return Err(AdmitError::Expired {
+                expires_at_ms: body.expires_at_ms,
+                now_ms,
+            });
+        }
+        if body.expires_at_ms - now_ms > TX_EXPIRY_HORIZON_MS_MAX {
+            return Err(AdmitError::ExpiryTooFar {
+                horizon_ms: TX_EXPIRY_HORIZON_MS_MAX,
+            });
+        }
+        let id_key = StateKey::TxId(body.signer, body.id.clone()).to_bytes();
+        if let Some(bytes) = self.core.chain.finalized().state.get(&id_key) {
+            let first: TxIdRecord = borsh::from_slice(bytes).expect("stored tx id records decode");
+            return Err(AdmitError::DuplicateId {
+                first_tx: first.tx_hash,
+            });
+        }
+        if let Some(first_tx) = self.core.mempool().pending_id(&body.signer, &body.id) {
+            return Err(AdmitError::DuplicateId { first_tx });
+        }
+        Ok(())
+    }
+}
+
+impl AdmissionWorker {
+    /// Runs until every [`Admission`] handle is dropped.
+    pub async fn run(mut self) {
+        while let Some(first) = self.queue.next().await {
+            let mut batch = vec![first];
+            while batch.len() < ADMISSION_BATCH_MAX {
+                match self.queue.try_recv() {
+                    Ok(submission) => batch.push(submission),
+                    _ => break,
+                }
+            }
+            self.admit_batch(batch);
+        }
+    }
+
+    fn admit_batch(&self, batch: Vec<Submission>) {
+        let payloads: Vec<Vec<u8>> = batch.iter().map(|s| s.tx.body.signing_payload()).collect();
+        let items: Vec<SignedMessage<'_>> = batch
+            .iter()
+            .zip(&payloads)
+            .map(|(s, payload)| SignedMessage {
+                signer: &s.tx.body.signer,
+                message: payload,
+                signature: &s.tx.signature,
+            })
+            .collect();
+        let verdicts = verify_batch(&items);
+        let mut mempool = self.core.mempool();
+        for (submission, valid) in batch.into_iter().zip(verdicts) {
+            let result = if !valid {
+                Err(AdmitError::BadSignature {
+                    signer: submission.tx.body.signer.to_hex(),
+                })
+            } else {
+                mempool
+                    .insert(submission.tx.clone(), submission.hash, submission.bytes)
+                    .map(|()| submission.hash)
+                    .map_err(|error| match error {
+                        MempoolError::Full { .. } => AdmitError::Full {
+                            retry_after_s: MEMPOOL_RETRY_AFTER_S,
+                        },
+                        MempoolError::DuplicateId { hash } => {
+                            AdmitError::DuplicateId { first_tx: hash }
+                        }
+                    })
+            };
+            let counter = match &result {
+                Ok(_) => &self.core.metrics.admitted_txs,
+                Err(_) => &self.core.metrics.refused_txs,
+            };
+            counter.inc();
+            let _ = submission.reply.send(result);
+        }
+        self.core.metrics.mempool_size.set(mempool.len() as i64);
+    }
+}

@@ -1,0 +1,382 @@
+//! The node behind the REST API: answers [`NodeApi`] from the chain, the
+//! store and the mempool, and serves the router.
+
+use crate::admission::{Admission, AdmitError};
+use crate::consensus::app::now_ms;
+use crate::core::NodeCore;
+use crate::rest::{ApiError, DecodedTx, NodeApi, router};
+use cityledger_api::{
+    AccountTxItem, AccountTxsPage, AccountView, BalanceView, BlockView, OutcomeView, StatusView,
+    StreamEvent, StreamEventItem, SubmitTxResponse, TxStatusView, ValidatorView,
+};
+use cityledger_storage::{Store, TxLocation};
+use cityledger_types::records::{AccountRecord, BalanceRecord, CurrencyRecord, StateKey};
+use cityledger_types::{Address, Block, Digest, Height, TxOutcome};
+use commonware_runtime::{Clock, Handle, Metrics, Spawner};
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use tracing::error;
+
+/// Decoded finalized blocks kept for status and history queries.
+const BLOCK_CACHE_BLOCKS_MAX: usize = 32;
+
+/// A finalized block as read back from the store.
+struct LoadedBlock {
+    block: Block,
+    outcomes: Vec<TxOutcome>,
+    certificate: Vec<u8>,
+    events: Vec<(Option<u32>, serde_json::Value)>,
+}
+
+/// The node as the REST API sees it.
+pub struct ApiService<E> {
+    core: Arc<NodeCore>,
+    admission: Admission,
+    runtime: Arc<E>,
+    cache: Arc<Mutex<VecDeque<(Height, Arc<LoadedBlock>)>>>,
+}
+
+impl<E> Clone for ApiService<E> {
+    fn clone(&self) -> Self {
+        ApiService {
+            core: self.core.clone(),
+            admission: self.admission.clone(),
+            runtime: self.runtime.clone(),
+            cache: self.cache.clone(),
+        }
+    }
+}
+
+fn internal(error: impl std::fmt::Display) -> ApiError {
+    error!(%error, "internal error serving the API");
+    ApiError::Internal {
+        detail: "the node failed to read its store; see its log".into(),
+    }
+}
+
+impl<E: Clock + Metrics + Send + Sync + 'static> ApiService<E> {
+    /// Serves `core` through `admission`, reading time and metrics from `runtime`.
+    pub fn new(core: Arc<NodeCore>, admission: Admission, runtime: E) -> Self {
+        ApiService {
+            core,
+            admission,
+            runtime: Arc::new(runtime),
+            cache: Arc::new(Mutex::new(VecDeque::new())),
+        }
+    }
+
+    fn store(&self) -> &Arc<dyn Store> {
+        self.core.chain.store()
+    }
+
+    fn load(&self, height: Height) -> Result<Option<Arc<LoadedBlock>>, ApiError> {
+        if let Some(hit) = self.cached(height) {
+            return Ok(Some(hit));
+        }
+        let Some(stored) = self.store().block(height).map_err(internal)? else {
+            return Ok(None);
+        };
+        let block = Block::from_bytes(&stored.block_bytes).map_err(internal)?;
+        let outcomes: Vec<TxOutcome> =
+            borsh::from_slice(&stored.outcomes_bytes).map_err(internal)?;
+        let events = serde_json::from_slice(&stored.events_bytes).map_err(internal)?;
+        let loaded = Arc::new(LoadedBlock {
+            block,
+            outcomes,
+            certificate: stored.certificate,
+            events,
+        });
+        let mut cache = self.cache.lock().expect("block cache lock");
+        if cache.len() >= BLOCK_CACHE_BLOCKS_MAX {
+            cache.pop_front();
+        }
+        cache.push_back((height, loaded.clone()));
+        Ok(Some(loaded))
+    }
+
+    fn cached(&self, height: Height) -> Option<Arc<LoadedBlock>> {
+        let cache = self.cache.lock().expect("block cache lock");
+        cache
+            .iter()
+            .find(|(h, _)| *h == height)
+            .map(|(_, b)| b.clone())
+    }
+
+    fn finalized_status(
+        &self,
+        hash: Digest,
+        location: TxLocation,
+    ) -> Result<TxStatusView, ApiError> {
+        let loaded = self
+            .load(location.height)?
+            .ok_or_else(|| internal(format!("indexed block {} is missing", location.height)))?;
+        let outcome = loaded
+            .outcomes
+            .get(location.position as usize)
+            .ok_or_else(|| internal("indexed position is outside its block"))?;
+        Ok(TxStatusView::Finalized {
+            hash,
+            height: location.height,
+            block_id: loaded.block.id(),
+            position: location.position,
+            outcome: OutcomeView::from(outcome),
+        })
+    }
+
+    fn admit_error(&self, error: AdmitError) -> ApiError {
+        let bad = |code: &'static str, field: &str| ApiError::BadRequest {
+            code,
+            field: Some(field.to_owned()),
+            detail: error.to_string(),
+        };
+        match &error {
+            AdmitError::WrongChain { .. } => bad("wrong_chain_id", "tx.body.chain_id"),
+            AdmitError::Expired { .. } => bad("expired", "tx.body.expires_at_ms"),
+            AdmitError::ExpiryTooFar { .. } => bad("expiry_too_far", "tx.body.expires_at_ms"),
+            AdmitError::BadSignature { .. } => bad("bad_signature", "tx.signature"),
+            AdmitError::DuplicateId { first_tx } => ApiError::Conflict {
+                code: "duplicate_tx_id",
+                detail: error.to_string(),
+                first_result: self.tx_status(*first_tx).ok(),
+            },
+            AdmitError::Full { retry_after_s } => ApiError::MempoolFull {
+                retry_after_s: *retry_after_s,
+            },
+            AdmitError::Closed => ApiError::Unavailable {
+                detail: error.to_string(),
+            },
+        }
+    }
+
+    fn stream_event(&self, height: Height) -> Result<Option<StreamEvent>, ApiError> {
+        let Some(loaded) = self.load(height)? else {
+            return Ok(None);
+        };
+        let hashes: Vec<Digest> = loaded.block.txs.0.iter().map(|tx| tx.hash()).collect();
+        let events = loaded
+            .events
+            .iter()
+            .map(|(position, event)| StreamEventItem {
+                tx: position.and_then(|p| hashes.get(p as usize).copied()),
+                event: event.clone(),
+            })
+            .collect();
+        Ok(Some(StreamEvent {
+            height,
+            block_id: loaded.block.id(),
+            timestamp_ms: loaded.block.header.timestamp_ms,
+            tx_count: loaded.block.header.tx_count,
+            events,
+        }))
+    }
+}
+
+impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
+    fn submit(&self, tx: DecodedTx) -> BoxFuture<'static, Result<SubmitTxResponse, ApiError>> {
+        let service = self.clone();
+        async move {
+            let now = now_ms(service.runtime.as_ref());
+            match service.admission.submit(tx.tx, tx.encoded_bytes, now).await {
+                Ok(hash) => Ok(SubmitTxResponse {
+                    hash,
+                    status: TxStatusView::Pending { hash },
+                }),
+                Err(error) => Err(service.admit_error(error)),
+            }
+        }
+        .boxed()
+    }
+
+    fn submit_many(
+        &self,
+        txs: Vec<DecodedTx>,
+    ) -> BoxFuture<'static, Vec<Result<SubmitTxResponse, ApiError>>> {
+        let submissions: Vec<_> = txs.into_iter().map(|tx| self.submit(tx)).collect();
+        futures::future::join_all(submissions).boxed()
+    }
+
+    fn tx_status(&self, hash: Digest) -> Result<TxStatusView, ApiError> {
+        if let Some(location) = self.store().tx_location(&hash).map_err(internal)? {
+            return self.finalized_status(hash, location);
+        }
+        if self.core.mempool().contains(&hash) {
+            return Ok(TxStatusView::Pending { hash });
+        }
+        Ok(TxStatusView::Unknown { hash })
+    }
+
+    fn block_by_height(&self, height: Height) -> Result<Option<BlockView>, ApiError> {
+        Ok(self.load(height)?.map(|loaded| {
+            let certificate =
+                (!loaded.certificate.is_empty()).then_some(loaded.certificate.as_slice());
+            BlockView::new(&loaded.block, &loaded.outcomes, certificate)
+        }))
+    }
+
+    fn block_by_id(&self, id: Digest) -> Result<Option<BlockView>, ApiError> {
+        match self.store().height_of(&id).map_err(internal)? {
+            Some(height) => self.block_by_height(height),
+            None => Ok(None),
+        }
+    }
+
+    fn account(&self, address: Address) -> Result<AccountView, ApiError> {
+        let state = self.core.chain.finalized().state;
+        let load = |key: StateKey| state.get(&key.to_bytes()).map(<[u8]>::to_vec);
+        let record: Option<AccountRecord> =
+            load(StateKey::Account(address)).and_then(|bytes| borsh::from_slice(&bytes).ok());
+        let mut balances = Vec::new();
+        for currency in &self.core.chain.genesis().currencies {
+            let Some(bytes) = load(StateKey::Balance(address, currency.code.clone())) else {
+                continue;
+            };
+            let balance: BalanceRecord = borsh::from_slice(&bytes).map_err(internal)?;
+            let currency = CurrencyRecord {
+                code: currency.code.clone(),
+                decimals: currency.decimals,
+            };
+            balances.push(BalanceView::new(&currency, &balance));
+        }
+        if record.is_none()
+            && balances.is_empty()
+            && address.kind() != Some(cityledger_types::AddressKind::Key)
+        {
+            return Err(ApiError::NotFound {
+                code: "account_not_found",
+                detail: format!("account {address} does not exist"),
+            });
+        }
+        Ok(AccountView::new(address, record.as_ref(), balances))
+    }
+
+    fn account_txs(
+        &self,
+        address: Address,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<AccountTxsPage, ApiError> {
+        let before = cursor.as_deref().map(parse_cursor).transpose()?;
+        let locations = self
+            .store()
+            .account_txs(&address, before, limit)
+            .map_err(internal)?;
+        let mut items = Vec::with_capacity(locations.len());
+        for location in &locations {
+            let loaded = self
+                .load(location.height)?
+                .ok_or_else(|| internal("indexed block is missing"))?;
+            let position = location.position as usize;
+            let (Some(tx), Some(outcome)) = (
+                loaded.block.txs.0.get(position),
+                loaded.outcomes.get(position),
+            ) else {
+                return Err(internal("indexed position is outside its block"));
+            };
+            items.push(AccountTxItem {
+                height: location.height,
+                position: location.position,
+                hash: tx.hash(),
+                outcome: OutcomeView::from(outcome),
+            });
+        }
+        let next_cursor = (locations.len() == limit)
+            .then(|| {
+                locations
+                    .last()
+                    .map(|l| format!("{}:{}", l.height, l.position))
+            })
+            .flatten();
+        Ok(AccountTxsPage { items, next_cursor })
+    }
+
+    fn status(&self) -> StatusView {
+        let tip = self.core.chain.finalized();
+        let genesis = self.core.chain.genesis();
+        StatusView {
+            chain_id: genesis.chain_id.clone(),
+            node_name: self.core.name.clone(),
+            height: tip.block.header.height,
+            block_id: tip.block.id(),
+            state_root: tip.block.header.state_root,
+            timestamp_ms: tip.block.header.timestamp_ms,
+            mempool_size: self.core.mempool().len() as u64,
+            validators: genesis
+                .validators
+                .iter()
+                .map(|v| ValidatorView {
+                    org: v.org.clone(),
+                    key: v.key,
+                })
+                .collect(),
+            validator_set_hash: genesis.validator_set_hash(),
+            genesis_hash: genesis.hash(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            syncing: false,
+        }
+    }
+
+    fn stream(&self, from_height: Option<Height>) -> BoxStream<'static, StreamEvent> {
+        let service = self.clone();
+        let watch = self.core.watch_finalized();
+        let start =
+            from_height.unwrap_or_else(|| self.core.chain.finalized().block.header.height.next());
+        futures::stream::unfold(
+            (service, watch, start),
+            |(service, mut watch, next)| async move {
+                loop {
+                    let tip = *watch.borrow_and_update();
+                    if next.0 <= tip {
+                        let event = service.stream_event(next).ok().flatten()?;
+                        return Some((event, (service, watch, next.next())));
+                    }
+                    watch.changed().await.ok()?;
+                }
+            },
+        )
+        .boxed()
+    }
+
+    fn metrics_text(&self) -> String {
+        self.runtime.encode()
+    }
+}
+
+fn parse_cursor(text: &str) -> Result<TxLocation, ApiError> {
+    let bad = || ApiError::BadRequest {
+        code: "bad_cursor",
+        field: Some("cursor".into()),
+        detail: "cursor must be `height:position` as returned in next_cursor".into(),
+    };
+    let (height, position) = text.split_once(':').ok_or_else(bad)?;
+    Ok(TxLocation {
+        height: Height(height.parse().map_err(|_| bad())?),
+        position: position.parse().map_err(|_| bad())?,
+    })
+}
+
+/// Serves the REST API on `listener` until the runtime stops.
+pub fn serve<E, S>(runtime: S, listener: std::net::TcpListener, api: ApiService<E>) -> Handle<()>
+where
+    E: Clock + Metrics + Send + Sync + 'static,
+    S: Spawner,
+{
+    runtime.spawn(move |_| async move {
+        if let Err(error) = listener.set_nonblocking(true) {
+            error!(%error, "cannot configure the API listener");
+            return;
+        }
+        let listener = match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => listener,
+            Err(error) => {
+                error!(%error, "cannot use the API listener");
+                return;
+            }
+        };
+        if let Err(error) = axum::serve(listener, router(api)).await {
+            error!(%error, "the API server stopped");
+        }
+    })
+}

@@ -1,0 +1,104 @@
+//! The node's shared core: chain, mempool, and the finalized-height signal.
+//! The consensus adapter, the admission worker and the REST API all work
+//! through it; none of them touches another directly.
+
+use crate::chain::{Chain, ExecutedBlock, Verdict};
+use crate::mempool::Mempool;
+use crate::metrics::NodeMetrics;
+use cityledger_types::crypto::{SignedMessage, verify_batch};
+use cityledger_types::{Block, Digest, SignedTx};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::watch;
+
+/// Shared state of one node.
+pub struct NodeCore {
+    /// The chain.
+    pub chain: Chain,
+    mempool: Mutex<Mempool>,
+    finalized_height: watch::Sender<u64>,
+    /// Metrics.
+    pub metrics: NodeMetrics,
+    /// This node's name, for status.
+    pub name: String,
+}
+
+impl NodeCore {
+    /// Wraps an opened chain.
+    pub fn new(chain: Chain, metrics: NodeMetrics, name: String) -> Arc<NodeCore> {
+        let height = chain.finalized().block.header.height.0;
+        metrics.height.set(height as i64);
+        let (finalized_height, _) = watch::channel(height);
+        Arc::new(NodeCore {
+            chain,
+            mempool: Mutex::new(Mempool::default()),
+            finalized_height,
+            metrics,
+            name,
+        })
+    }
+
+    /// The mempool, locked.
+    pub fn mempool(&self) -> MutexGuard<'_, Mempool> {
+        self.mempool.lock().expect("mempool lock poisoned")
+    }
+
+    /// A receiver that sees every new finalized height.
+    pub fn watch_finalized(&self) -> watch::Receiver<u64> {
+        self.finalized_height.subscribe()
+    }
+
+    /// Checks the signatures of a block's transactions in one batch,
+    /// skipping those admitted to the local mempool (already checked).
+    pub fn signatures_valid(&self, block: &Block) -> Result<(), String> {
+        let unchecked: Vec<(&SignedTx, Vec<u8>)> = {
+            let mempool = self.mempool();
+            block
+                .txs
+                .0
+                .iter()
+                .filter(|tx| !mempool.contains(&tx.hash()))
+                .map(|tx| (tx, tx.body.signing_payload()))
+                .collect()
+        };
+        let items: Vec<SignedMessage<'_>> = unchecked
+            .iter()
+            .map(|(tx, payload)| SignedMessage {
+                signer: &tx.body.signer,
+                message: payload,
+                signature: &tx.signature,
+            })
+            .collect();
+        match verify_batch(&items).iter().position(|ok| !ok) {
+            None => Ok(()),
+            Some(index) => Err(format!(
+                "transaction {} has a bad signature",
+                unchecked[index].0.hash()
+            )),
+        }
+    }
+
+    /// Verifies a proposed block: signatures, then re-execution.
+    pub fn verify_block(&self, block: Arc<Block>) -> Verdict {
+        if self.chain.executed(&block.id()).is_some() {
+            return Verdict::Valid;
+        }
+        if let Err(reason) = self.signatures_valid(&block) {
+            return Verdict::Invalid(reason);
+        }
+        self.chain.verify(block)
+    }
+
+    /// Records a newly finalized block: mempool, metrics, subscribers.
+    pub fn finalized(&self, executed: &ExecutedBlock, now_ms: u64) {
+        let block = &executed.block;
+        let hashes: Vec<Digest> = block.txs.0.iter().map(SignedTx::hash).collect();
+        let mempool_len = {
+            let mut mempool = self.mempool();
+            mempool.remove_included(hashes.iter());
+            mempool.drop_expired(block.header.timestamp_ms);
+            mempool.len()
+        };
+        self.metrics.on_finalized(block, now_ms, mempool_len);
+        self.finalized_height.send_replace(block.header.height.0);
+    }
+}

@@ -1,0 +1,29 @@
+//! Bounds of the node: queues, caches and batches. Protocol bounds live in
+//! `cityledger_types::limits`.
+
+use cityledger_types::limits::{BLOCK_BYTES_MAX, TX_BYTES_MAX, TX_PER_BLOCK_MAX};
+
+/// Most transactions waiting in the mempool.
+pub const MEMPOOL_TX_MAX: usize = 200_000;
+/// Most bytes of transactions waiting in the mempool.
+pub const MEMPOOL_BYTES_MAX: usize = 256 * 1024 * 1024;
+/// Seconds a client is told to wait when the mempool is full.
+pub const MEMPOOL_RETRY_AFTER_S: u64 = 1;
+/// Most transactions checked in one signature batch at admission.
+pub const ADMISSION_BATCH_MAX: usize = 1024;
+/// Most submissions waiting for admission.
+pub const ADMISSION_QUEUE_MAX: usize = 65_536;
+/// Most transactions in a block this node proposes.
+pub const PROPOSAL_TX_MAX: usize = TX_PER_BLOCK_MAX;
+/// Most bytes of transactions in a block this node proposes; leaves room for
+/// the header and encoding overhead.
+pub const PROPOSAL_TX_BYTES_MAX: usize = BLOCK_BYTES_MAX - 64 * 1024;
+/// Most speculative (verified, not finalized) blocks kept.
+pub const SPECULATIVE_BLOCKS_MAX: usize = 64;
+/// Most dropped transactions remembered for status queries.
+pub const DROPPED_REMEMBERED_MAX: usize = 100_000;
+/// Furthest a block's timestamp may be ahead of the local clock, in ms.
+pub const BLOCK_TIME_SKEW_MS_MAX: u64 = 5_000;
+
+const _: () = assert!(PROPOSAL_TX_MAX * TX_BYTES_MAX >= PROPOSAL_TX_BYTES_MAX / 8);
+const _: () = assert!(MEMPOOL_TX_MAX >= 2 * PROPOSAL_TX_MAX);

@@ -1,0 +1,200 @@
+//! The REST API: routes, input validation, and the mapping of every failure
+//! to an RFC 9457 problem document.
+//!
+//! This module owns the HTTP edge and nothing behind it. It speaks to the
+//! node only through [`NodeApi`], so it never locks the mempool, reads the
+//! store or names a consensus type, and its tests run against a fake node.
+//!
+//! It must never panic on input: every body, path segment, query parameter
+//! and header is parsed by [`parse`] into a typed value or a 4xx problem
+//! that names the field at fault. Bodies are bounded per route before they
+//! are read (`SUBMIT_BODY_BYTES_MAX`, `BATCH_BODY_BYTES_MAX`).
+
+mod error;
+mod handlers;
+mod parse;
+#[cfg(test)]
+mod tests;
+
+pub use error::ApiError;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use cityledger_api::limits::{BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
+use cityledger_api::{
+    AccountTxsPage, AccountView, BlockView, StatusView, StreamEvent, SubmitTxResponse, TxStatusView,
+};
+use cityledger_types::{Address, Digest, Height, SignedTx};
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use utoipa::OpenApi;
+
+/// Seconds between keep-alive comments on an idle event stream; below the
+/// usual 30–60 s idle timeouts of proxies and load balancers.
+pub const STREAM_KEEP_ALIVE_S: u64 = 15;
+
+/// A transaction decoded at the edge, with the size of its canonical
+/// encoding (the mempool accounts for bytes without encoding again).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedTx {
+    /// The transaction; its signature is not checked yet.
+    pub tx: SignedTx,
+    /// Length of its canonical encoding, in bytes.
+    pub encoded_bytes: usize,
+}
+
+/// What the REST API needs from a node.
+///
+/// Submission is asynchronous (admission verifies signatures in batches on
+/// a worker); reads are synchronous and must be quick, since they run on
+/// the server's tasks.
+pub trait NodeApi: Clone + Send + Sync + 'static {
+    /// Admits a transaction to the mempool. A duplicate client id is a
+    /// `Conflict` carrying the first transaction's status; a full mempool
+    /// is `MempoolFull`.
+    fn submit(&self, tx: DecodedTx) -> BoxFuture<'static, Result<SubmitTxResponse, ApiError>>;
+
+    /// Admits many transactions; returns exactly one result per input, in
+    /// order.
+    fn submit_many(
+        &self,
+        txs: Vec<DecodedTx>,
+    ) -> BoxFuture<'static, Vec<Result<SubmitTxResponse, ApiError>>>;
+
+    /// Where a transaction stands.
+    fn tx_status(&self, hash: Digest) -> Result<TxStatusView, ApiError>;
+
+    /// The finalized block at `height`, if any.
+    fn block_by_height(&self, height: Height) -> Result<Option<BlockView>, ApiError>;
+
+    /// The finalized block with id `id`, if any.
+    fn block_by_id(&self, id: Digest) -> Result<Option<BlockView>, ApiError>;
+
+    /// An account's owner, flags and balances.
+    fn account(&self, address: Address) -> Result<AccountView, ApiError>;
+
+    /// A page of at most `limit` (1 to `ACCOUNT_TXS_LIMIT_MAX`) of an
+    /// account's transactions, after `cursor`. A cursor the node did not
+    /// issue is a `BadRequest` with code `bad_cursor`.
+    fn account_txs(
+        &self,
+        address: Address,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<AccountTxsPage, ApiError>;
+
+    /// The node's status.
+    fn status(&self) -> StatusView;
+
+    /// Finalized blocks from `from_height` (inclusive) onward: replays the
+    /// stored ones, then follows live ones. `None` starts at the next block
+    /// to be finalized. A consumer that falls too far behind may see the
+    /// stream end; it resumes from its last height.
+    fn stream(&self, from_height: Option<Height>) -> BoxStream<'static, StreamEvent>;
+
+    /// Metrics in the Prometheus text format.
+    fn metrics_text(&self) -> String;
+}
+
+/// The REST router over `node`.
+pub fn router<N: NodeApi>(node: N) -> Router {
+    routes::<N>()
+        .router
+        .fallback(handlers::route_not_found)
+        .method_not_allowed_fallback(handlers::method_not_allowed)
+        .with_state(node)
+}
+
+/// The complete OpenAPI document: the schemas of `cityledger-api` and the
+/// operations of this module.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut document = cityledger_api::ApiDoc::openapi();
+    document.merge(RestDoc::openapi());
+    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    document
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        handlers::submit_tx,
+        handlers::submit_txs,
+        handlers::tx_status,
+        handlers::latest_block,
+        handlers::block,
+        handlers::account,
+        handlers::account_txs,
+        handlers::status,
+        handlers::health,
+        handlers::metrics,
+        handlers::stream,
+        handlers::openapi_json,
+    ),
+    tags(
+        (name = "transactions", description = "Submit transactions and follow them to finality"),
+        (name = "blocks", description = "Finalized blocks, one at a time or as a stream"),
+        (name = "accounts", description = "Balances and history"),
+        (name = "node", description = "Status, health, metrics and this document"),
+    )
+)]
+struct RestDoc;
+
+/// The routes, and the list of (method, path) they were registered with,
+/// built together so that the list cannot omit a route. Tests check the
+/// list against the OpenAPI document.
+struct Routes<N> {
+    router: Router<N>,
+    registered: Vec<(&'static str, &'static str)>,
+}
+
+impl<N: NodeApi> Routes<N> {
+    fn new() -> Routes<N> {
+        Routes {
+            router: Router::new(),
+            registered: Vec::new(),
+        }
+    }
+
+    fn get<H, T>(mut self, path: &'static str, handler: H) -> Routes<N>
+    where
+        H: Handler<T, N>,
+        T: 'static,
+    {
+        self.router = self.router.route(path, axum::routing::get(handler));
+        self.registered.push(("GET", path));
+        self
+    }
+
+    fn post<H, T>(mut self, path: &'static str, body_bytes_max: usize, handler: H) -> Routes<N>
+    where
+        H: Handler<T, N>,
+        T: 'static,
+    {
+        let method_router =
+            axum::routing::post(handler).layer(DefaultBodyLimit::max(body_bytes_max));
+        self.router = self.router.route(path, method_router);
+        self.registered.push(("POST", path));
+        self
+    }
+}
+
+fn routes<N: NodeApi>() -> Routes<N> {
+    Routes::new()
+        .post("/v1/txs", SUBMIT_BODY_BYTES_MAX, handlers::submit_tx::<N>)
+        .post(
+            "/v1/txs/batch",
+            BATCH_BODY_BYTES_MAX,
+            handlers::submit_txs::<N>,
+        )
+        .get("/v1/txs/{hash}", handlers::tx_status::<N>)
+        .get("/v1/blocks/latest", handlers::latest_block::<N>)
+        .get("/v1/blocks/{height_or_id}", handlers::block::<N>)
+        .get("/v1/accounts/{address}", handlers::account::<N>)
+        .get("/v1/accounts/{address}/txs", handlers::account_txs::<N>)
+        .get("/v1/status", handlers::status::<N>)
+        .get("/v1/stream", handlers::stream::<N>)
+        .get("/health", handlers::health)
+        .get("/metrics", handlers::metrics::<N>)
+        .get("/openapi.json", handlers::openapi_json)
+}

@@ -1,0 +1,929 @@
+//! The REST edge against a fake node: every route's happy path, every kind
+//! of bad input (status, problem code and field), and the OpenAPI document
+//! against the registered routes.
+
+use super::*;
+use axum::body::{Body, to_bytes};
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use cityledger_api::limits::TXS_PER_BATCH_MAX;
+use cityledger_api::problem::code;
+use cityledger_api::tx_text::{encode_bytes, encode_tx};
+use cityledger_api::{AccountTxItem, OutcomeView, StreamEventItem, ValidatorView};
+use cityledger_types::block::{BlockHeader, BlockTxs, ConsensusRound, tx_root};
+use cityledger_types::limits::TX_BYTES_MAX;
+use cityledger_types::names::{AccountName, OrgName};
+use cityledger_types::tx::{ChainId, ClientTxId, Memo, TransferOrder, TxBody};
+use cityledger_types::{Action, Amount, Block, CurrencyCode, LedgerOp, SecretKey, TxOutcome};
+use futures::{FutureExt, StreamExt};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+const FINAL_HEIGHT: u64 = 3;
+
+fn sample_tx(id: &str) -> SignedTx {
+    let key = SecretKey::from_seed([1; 32]);
+    let order = TransferOrder {
+        from: Address::of_key(&key.public_key()),
+        to: Address::of_key(&SecretKey::from_seed([2; 32]).public_key()),
+        currency: CurrencyCode::new("CITY").unwrap(),
+        amount: Amount(1250),
+        memo: Memo::new("").unwrap(),
+    };
+    TxBody {
+        chain_id: ChainId::new("cityledger-test").unwrap(),
+        signer: key.public_key(),
+        id: ClientTxId::new(id).unwrap(),
+        expires_at_ms: 1_700_000_000_000,
+        action: Action::Ledger(LedgerOp::Transfer(order)),
+    }
+    .sign(&key)
+}
+
+fn sample_block() -> BlockView {
+    let txs = vec![sample_tx("in-block")];
+    let header = BlockHeader {
+        chain_id: ChainId::new("cityledger-test").unwrap(),
+        height: Height(1),
+        parent: Digest([7; 32]),
+        timestamp_ms: 1_700_000_000_000,
+        round: ConsensusRound::default(),
+        tx_root: tx_root(&txs),
+        outcomes_root: Digest::ZERO,
+        state_root: Digest([8; 32]),
+        validator_set_hash: Digest([9; 32]),
+        tx_count: 1,
+    };
+    let block = Block {
+        header,
+        txs: BlockTxs(txs),
+    };
+    BlockView::new(&block, &[TxOutcome::Applied], Some(b"certificate"))
+}
+
+/// What the fake node was asked, for assertions on argument passing.
+#[derive(Default)]
+struct Calls {
+    account_txs: Option<(Address, Option<String>, usize)>,
+    stream_from: Option<Option<Height>>,
+}
+
+/// A node whose answers depend only on the request: ids `dup`, `full` and
+/// `badsig` trigger the node-side refusals.
+#[derive(Clone)]
+struct FakeNode {
+    block: Arc<BlockView>,
+    calls: Arc<Mutex<Calls>>,
+}
+
+impl FakeNode {
+    fn new() -> FakeNode {
+        FakeNode {
+            block: Arc::new(sample_block()),
+            calls: Arc::new(Mutex::new(Calls::default())),
+        }
+    }
+
+    fn finalized(&self) -> TxStatusView {
+        TxStatusView::Finalized {
+            hash: self.block.txs[0].hash,
+            height: Height(1),
+            block_id: self.block.id,
+            position: 0,
+            outcome: OutcomeView::Applied,
+        }
+    }
+
+    fn admit(&self, decoded: DecodedTx) -> Result<SubmitTxResponse, ApiError> {
+        assert_eq!(decoded.encoded_bytes, decoded.tx.to_bytes().len());
+        let hash = decoded.tx.hash();
+        match decoded.tx.body.id.as_str() {
+            "dup" => Err(ApiError::Conflict {
+                code: code::DUPLICATE_TX_ID,
+                detail: "id already used".into(),
+                first_result: Some(self.finalized()),
+            }),
+            "full" => Err(ApiError::MempoolFull { retry_after_s: 2 }),
+            "badsig" => Err(ApiError::bad_request(
+                "bad_signature",
+                "tx.signature",
+                "signature does not verify",
+            )),
+            _ => Ok(SubmitTxResponse {
+                hash,
+                status: TxStatusView::Pending { hash },
+            }),
+        }
+    }
+
+    fn stream_event(&self, height: u64) -> StreamEvent {
+        StreamEvent {
+            height: Height(height),
+            block_id: Digest([height as u8; 32]),
+            timestamp_ms: 1_700_000_000_000 + height,
+            tx_count: 1,
+            events: vec![StreamEventItem {
+                tx: Some(Digest([1; 32])),
+                event: json!({"type": "transferred", "amount": "5"}),
+            }],
+        }
+    }
+}
+
+impl NodeApi for FakeNode {
+    fn submit(&self, tx: DecodedTx) -> BoxFuture<'static, Result<SubmitTxResponse, ApiError>> {
+        let answer = self.admit(tx);
+        async move { answer }.boxed()
+    }
+
+    fn submit_many(
+        &self,
+        txs: Vec<DecodedTx>,
+    ) -> BoxFuture<'static, Vec<Result<SubmitTxResponse, ApiError>>> {
+        let answers: Vec<_> = txs.into_iter().map(|tx| self.admit(tx)).collect();
+        async move { answers }.boxed()
+    }
+
+    fn tx_status(&self, hash: Digest) -> Result<TxStatusView, ApiError> {
+        if hash == self.block.txs[0].hash {
+            return Ok(self.finalized());
+        }
+        Ok(TxStatusView::Unknown { hash })
+    }
+
+    fn block_by_height(&self, height: Height) -> Result<Option<BlockView>, ApiError> {
+        Ok((height == self.block.height).then(|| (*self.block).clone()))
+    }
+
+    fn block_by_id(&self, id: Digest) -> Result<Option<BlockView>, ApiError> {
+        Ok((id == self.block.id).then(|| (*self.block).clone()))
+    }
+
+    fn account(&self, address: Address) -> Result<AccountView, ApiError> {
+        Ok(AccountView::new(address, None, Vec::new()))
+    }
+
+    fn account_txs(
+        &self,
+        address: Address,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<AccountTxsPage, ApiError> {
+        self.calls.lock().unwrap().account_txs = Some((address, cursor, limit));
+        Ok(AccountTxsPage {
+            items: vec![AccountTxItem {
+                height: Height(1),
+                position: 0,
+                hash: self.block.txs[0].hash,
+                outcome: OutcomeView::Applied,
+            }],
+            next_cursor: Some("next".into()),
+        })
+    }
+
+    fn status(&self) -> StatusView {
+        StatusView {
+            chain_id: ChainId::new("cityledger-test").unwrap(),
+            node_name: "fake".into(),
+            height: Height(1),
+            block_id: self.block.id,
+            state_root: self.block.state_root,
+            timestamp_ms: self.block.timestamp_ms,
+            mempool_size: 0,
+            validators: vec![ValidatorView {
+                org: OrgName::new("treasury").unwrap(),
+                key: SecretKey::from_seed([5; 32]).public_key(),
+            }],
+            validator_set_hash: self.block.validator_set_hash,
+            genesis_hash: Digest([6; 32]),
+            version: "test".into(),
+            syncing: false,
+        }
+    }
+
+    fn stream(&self, from_height: Option<Height>) -> BoxStream<'static, StreamEvent> {
+        self.calls.lock().unwrap().stream_from = Some(from_height);
+        let first = from_height.map_or(1, |height| height.0);
+        let events: Vec<StreamEvent> = (first..=FINAL_HEIGHT)
+            .map(|height| self.stream_event(height))
+            .collect();
+        futures::stream::iter(events).boxed()
+    }
+
+    fn metrics_text(&self) -> String {
+        "cityledger_height 1\n".into()
+    }
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!(
+                "body is not JSON ({error}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map_or("", |value| value.to_str().unwrap())
+    }
+}
+
+async fn send_to(node: &FakeNode, request: Request<Body>) -> Answer {
+    let response = router(node.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+async fn send(request: Request<Body>) -> Answer {
+    send_to(&FakeNode::new(), request).await
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+fn post(uri: &str, content_type: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut builder = Request::post(uri);
+    if let Some(content_type) = content_type {
+        builder = builder.header(header::CONTENT_TYPE, content_type);
+    }
+    builder.body(body.into()).unwrap()
+}
+
+fn post_json(uri: &str, body: impl Into<Body>) -> Request<Body> {
+    post(uri, Some("application/json"), body)
+}
+
+/// Sends `request` and checks that the answer is a problem document with
+/// `status`, `code` and `field`; returns the document.
+async fn check_problem(
+    request: Request<Body>,
+    status: StatusCode,
+    code: &str,
+    field: Option<&str>,
+) -> Value {
+    let uri = request.uri().to_string();
+    let answer = send(request).await;
+    assert_eq!(
+        answer.status,
+        status,
+        "{uri}: {}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.content_type(), "application/problem+json", "{uri}");
+    let problem = answer.json();
+    assert_eq!(problem["code"], code, "{uri}: {problem}");
+    assert_eq!(problem["status"], status.as_u16(), "{uri}");
+    assert_eq!(problem["type"], format!("/problems/{code}"), "{uri}");
+    assert_eq!(problem["field"].as_str(), field, "{uri}: {problem}");
+    assert!(!problem["detail"].as_str().unwrap().is_empty(), "{uri}");
+    problem
+}
+
+fn submit_body(tx: &SignedTx) -> String {
+    json!({ "tx": encode_tx(tx) }).to_string()
+}
+
+// --- submission -----------------------------------------------------------
+
+#[tokio::test]
+async fn submit_json_and_binary() {
+    let tx = sample_tx("t-1");
+    let hash = tx.hash().to_hex();
+    for request in [
+        post_json("/v1/txs", submit_body(&tx)),
+        post_json("/v1/txs", json!({"tx": encode_tx(&tx) + "=="}).to_string()),
+        post(
+            "/v1/txs",
+            Some("application/json; charset=utf-8"),
+            submit_body(&tx),
+        ),
+        post("/v1/txs", Some("application/octet-stream"), tx.to_bytes()),
+    ] {
+        let answer = send(request).await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED);
+        assert_eq!(
+            answer.json(),
+            json!({"hash": hash, "status": {"state": "pending", "hash": hash}})
+        );
+    }
+}
+
+#[tokio::test]
+async fn submit_refuses_bad_input() {
+    let tx = sample_tx("t-1");
+    let mut trailing = tx.to_bytes();
+    trailing.push(0);
+    let cases: Vec<(Request<Body>, StatusCode, &str, Option<&str>)> = vec![
+        (
+            post_json("/v1/txs", "{\"tx\": "),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("body"),
+        ),
+        (
+            post_json("/v1/txs", ""),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("body"),
+        ),
+        (
+            post_json("/v1/txs", "{\"tx\": 5}"),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("tx"),
+        ),
+        (
+            post_json("/v1/txs", "{}"),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("tx"),
+        ),
+        (
+            post_json("/v1/txs", "[]"),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("body"),
+        ),
+        (
+            post_json("/v1/txs", submit_body(&tx) + " x"),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("body"),
+        ),
+        (
+            post_json("/v1/txs", "{\"tx\": \"a!b\"}"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_BASE64,
+            Some("tx"),
+        ),
+        (
+            post_json("/v1/txs", "{\"tx\": \"AAAA\"}"),
+            StatusCode::BAD_REQUEST,
+            code::UNDECODABLE_TX,
+            Some("tx"),
+        ),
+        (
+            post_json(
+                "/v1/txs",
+                json!({"tx": encode_bytes(&trailing)}).to_string(),
+            ),
+            StatusCode::BAD_REQUEST,
+            code::UNDECODABLE_TX,
+            Some("tx"),
+        ),
+        (
+            post_json("/v1/txs", json!({"tx": "A".repeat(6000)}).to_string()),
+            StatusCode::BAD_REQUEST,
+            code::TX_TOO_LARGE,
+            Some("tx"),
+        ),
+        (
+            post("/v1/txs", Some("application/octet-stream"), vec![1u8, 2, 3]),
+            StatusCode::BAD_REQUEST,
+            code::UNDECODABLE_TX,
+            Some("body"),
+        ),
+        (
+            post(
+                "/v1/txs",
+                Some("application/octet-stream"),
+                vec![0u8; TX_BYTES_MAX + 1],
+            ),
+            StatusCode::BAD_REQUEST,
+            code::TX_TOO_LARGE,
+            Some("body"),
+        ),
+        (
+            post("/v1/txs", None, submit_body(&tx)),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ),
+        (
+            post("/v1/txs", Some("text/plain"), submit_body(&tx)),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ),
+        (
+            post_json("/v1/txs", vec![b' '; SUBMIT_BODY_BYTES_MAX + 1]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            code::PAYLOAD_TOO_LARGE,
+            None,
+        ),
+        (
+            post_json("/v1/txs", submit_body(&sample_tx("badsig"))),
+            StatusCode::BAD_REQUEST,
+            "bad_signature",
+            Some("tx.signature"),
+        ),
+    ];
+    for (request, status, code, field) in cases {
+        check_problem(request, status, code, field).await;
+    }
+}
+
+#[tokio::test]
+async fn duplicate_id_is_409_with_first_result() {
+    let request = post_json("/v1/txs", submit_body(&sample_tx("dup")));
+    let problem = check_problem(request, StatusCode::CONFLICT, code::DUPLICATE_TX_ID, None).await;
+    assert_eq!(problem["first_result"]["state"], "finalized");
+    assert_eq!(problem["first_result"]["outcome"], "applied");
+}
+
+#[tokio::test]
+async fn full_mempool_is_503_with_retry_after() {
+    let answer = send(post_json("/v1/txs", submit_body(&sample_tx("full")))).await;
+    assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer.headers.get(header::RETRY_AFTER).unwrap(), "2");
+    assert_eq!(answer.json()["code"], code::MEMPOOL_FULL);
+}
+
+#[tokio::test]
+async fn batch_answers_each_item_in_order() {
+    let good = sample_tx("t-1");
+    let body = json!({"txs": [
+        encode_tx(&good),
+        "a!b",
+        encode_tx(&sample_tx("dup")),
+        encode_tx(&sample_tx("badsig")),
+        "AAAA",
+        encode_tx(&sample_tx("t-2")),
+    ]});
+    let answer = send(post_json("/v1/txs/batch", body.to_string())).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let results = answer.json()["results"].as_array().unwrap().clone();
+    let summary: Vec<(String, String, String)> = results
+        .iter()
+        .map(|result| {
+            let text = |key: &str| result[key].as_str().unwrap_or("").to_owned();
+            (text("result"), text("code"), text("field"))
+        })
+        .collect();
+    let expected = [
+        ("accepted", "", ""),
+        ("problem", code::BAD_BASE64, "txs[1]"),
+        ("problem", code::DUPLICATE_TX_ID, "txs[2]"),
+        ("problem", "bad_signature", "txs[3].signature"),
+        ("problem", code::UNDECODABLE_TX, "txs[4]"),
+        ("accepted", "", ""),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(summary, expected);
+    assert_eq!(results[0]["hash"], good.hash().to_hex());
+    assert_eq!(results[2]["first_result"]["state"], "finalized");
+}
+
+#[tokio::test]
+async fn batch_refuses_bad_input() {
+    let too_many = json!({"txs": vec!["AAAA"; TXS_PER_BATCH_MAX + 1]}).to_string();
+    let cases: Vec<(Request<Body>, StatusCode, &str, Option<&str>)> = vec![
+        (
+            post_json("/v1/txs/batch", "{\"txs\": []}"),
+            StatusCode::BAD_REQUEST,
+            code::EMPTY_BATCH,
+            Some("txs"),
+        ),
+        (
+            post_json("/v1/txs/batch", too_many),
+            StatusCode::BAD_REQUEST,
+            code::TOO_MANY_TXS,
+            Some("txs"),
+        ),
+        (
+            post_json("/v1/txs/batch", "{\"txs\": \"AAAA\"}"),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("txs"),
+        ),
+        (
+            post_json("/v1/txs/batch", "{\"txs\": [\"AAAA\", 1]}"),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("txs[1]"),
+        ),
+        (
+            post_json("/v1/txs/batch", "{\"tx\": \"AAAA\"}"),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("txs"),
+        ),
+        (
+            post_json("/v1/txs/batch", "not json"),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("body"),
+        ),
+        (
+            post("/v1/txs/batch", Some("application/octet-stream"), vec![1u8]),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code::UNSUPPORTED_MEDIA_TYPE,
+            None,
+        ),
+        (
+            post_json("/v1/txs/batch", vec![b' '; BATCH_BODY_BYTES_MAX + 1]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            code::PAYLOAD_TOO_LARGE,
+            None,
+        ),
+    ];
+    for (request, status, code, field) in cases {
+        check_problem(request, status, code, field).await;
+    }
+}
+
+// --- reads ----------------------------------------------------------------
+
+#[tokio::test]
+async fn tx_status_by_hash() {
+    let node = FakeNode::new();
+    let known = node.block.txs[0].hash.to_hex();
+    let answer = send_to(&node, get(&format!("/v1/txs/{known}"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.json(),
+        json!({"state": "finalized", "hash": known, "height": 1,
+               "block_id": node.block.id.to_hex(), "position": 0, "outcome": "applied"})
+    );
+    let unknown = Digest([0xee; 32]).to_hex();
+    let answer = send_to(&node, get(&format!("/v1/txs/{unknown}"))).await;
+    assert_eq!(answer.json(), json!({"state": "unknown", "hash": unknown}));
+
+    for bad in [
+        "xyz",
+        &"a".repeat(63),
+        &"g".repeat(64),
+        &"a".repeat(65),
+        "%FF",
+    ] {
+        let uri = format!("/v1/txs/{bad}");
+        let expected = if bad == "%FF" {
+            code::BAD_PATH
+        } else {
+            code::BAD_HASH
+        };
+        check_problem(get(&uri), StatusCode::BAD_REQUEST, expected, Some("hash")).await;
+    }
+}
+
+#[tokio::test]
+async fn blocks_by_height_id_and_latest() {
+    let node = FakeNode::new();
+    let id = node.block.id.to_hex();
+    for uri in [
+        "/v1/blocks/1".to_owned(),
+        format!("/v1/blocks/{id}"),
+        "/v1/blocks/latest".to_owned(),
+    ] {
+        let answer = send_to(&node, get(&uri)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        let block = answer.json();
+        assert_eq!(block["id"], id);
+        assert_eq!(block["height"], 1);
+        assert_eq!(block["txs"][0]["action"]["kind"], "transfer");
+        assert_eq!(block["certificate"], encode_bytes(b"certificate"));
+    }
+    let field = Some("height_or_id");
+    let cases: Vec<(String, StatusCode, &str, Option<&str>)> = vec![
+        (
+            "/v1/blocks/2".into(),
+            StatusCode::NOT_FOUND,
+            code::BLOCK_NOT_FOUND,
+            None,
+        ),
+        (
+            format!("/v1/blocks/{}", "0".repeat(64)),
+            StatusCode::NOT_FOUND,
+            code::BLOCK_NOT_FOUND,
+            None,
+        ),
+        (
+            "/v1/blocks/abc".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_BLOCK_REF,
+            field,
+        ),
+        (
+            "/v1/blocks/-1".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_BLOCK_REF,
+            field,
+        ),
+        (
+            "/v1/blocks/18446744073709551616".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_BLOCK_REF,
+            field,
+        ),
+    ];
+    for (uri, status, code, field) in cases {
+        check_problem(get(&uri), status, code, field).await;
+    }
+}
+
+#[tokio::test]
+async fn accounts_by_address_or_alias() {
+    let address = Address::of_key(&SecretKey::from_seed([1; 32]).public_key());
+    let answer = send(get(&format!("/v1/accounts/{address}"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["address"], address.to_string());
+    assert_eq!(answer.json()["kind"], "key");
+
+    let alias = Address::of_org(
+        &OrgName::new("treasury").unwrap(),
+        &AccountName::new("issuance").unwrap(),
+    );
+    for uri in [
+        "/v1/accounts/treasury:issuance",
+        "/v1/accounts/treasury%3Aissuance",
+    ] {
+        let answer = send(get(uri)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        assert_eq!(answer.json()["address"], alias.to_string());
+        assert_eq!(answer.json()["kind"], "org");
+    }
+
+    let mut typo = address.to_string().into_bytes();
+    typo[10] = if typo[10] == b'0' { b'1' } else { b'0' };
+    let typo = String::from_utf8(typo).unwrap();
+    let cases: Vec<(String, &str)> = vec![
+        (typo, code::ADDRESS_CHECKSUM_MISMATCH),
+        ("cl1xyz".into(), code::BAD_ADDRESS),
+        ("nonsense".into(), code::BAD_ADDRESS),
+        ("Treasury:issuance".into(), code::BAD_ADDRESS),
+        ("treasury:".into(), code::BAD_ADDRESS),
+    ];
+    for (text, code) in cases {
+        let uri = format!("/v1/accounts/{text}");
+        check_problem(get(&uri), StatusCode::BAD_REQUEST, code, Some("address")).await;
+        let uri = format!("/v1/accounts/{text}/txs");
+        check_problem(get(&uri), StatusCode::BAD_REQUEST, code, Some("address")).await;
+    }
+}
+
+#[tokio::test]
+async fn account_history_pages() {
+    let node = FakeNode::new();
+    let address = Address::of_key(&SecretKey::from_seed([1; 32]).public_key());
+    let base = format!("/v1/accounts/{address}/txs");
+    let answer = send_to(&node, get(&base)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["next_cursor"], "next");
+    assert_eq!(answer.json()["items"][0]["outcome"], "applied");
+    assert_eq!(
+        node.calls.lock().unwrap().account_txs,
+        Some((address, None, 50))
+    );
+    let answer = send_to(&node, get(&format!("{base}?cursor=abc&limit=1000"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        node.calls.lock().unwrap().account_txs,
+        Some((address, Some("abc".into()), 1000))
+    );
+
+    let long_cursor = "c".repeat(cityledger_api::limits::CURSOR_BYTES_MAX + 1);
+    let cases: Vec<(String, &str, &str)> = vec![
+        (format!("{base}?limit=0"), code::BAD_LIMIT, "limit"),
+        (format!("{base}?limit=1001"), code::BAD_LIMIT, "limit"),
+        (format!("{base}?limit=ten"), code::BAD_LIMIT, "limit"),
+        (format!("{base}?limit=-1"), code::BAD_LIMIT, "limit"),
+        (
+            format!("{base}?cursor={long_cursor}"),
+            code::BAD_CURSOR,
+            "cursor",
+        ),
+        (format!("{base}?limit=1&limit=2"), code::BAD_QUERY, "query"),
+    ];
+    for (uri, code, field) in cases {
+        check_problem(get(&uri), StatusCode::BAD_REQUEST, code, Some(field)).await;
+    }
+}
+
+#[tokio::test]
+async fn status_health_and_metrics() {
+    let answer = send(get("/v1/status")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let status = answer.json();
+    assert_eq!(status["height"], 1);
+    assert_eq!(status["chain_id"], "cityledger-test");
+    assert_eq!(status["validators"][0]["org"], "treasury");
+
+    let answer = send(get("/health")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json(), json!({"status": "ok"}));
+
+    let answer = send(get("/metrics")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        answer.content_type(),
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    assert_eq!(answer.body, b"cityledger_height 1\n");
+}
+
+// --- stream ---------------------------------------------------------------
+
+/// The `data:` payloads and `id:` lines of an SSE body.
+fn sse_messages(body: &[u8]) -> Vec<(String, Value)> {
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    text.split("\n\n")
+        .filter(|message| message.contains("data:"))
+        .map(|message| {
+            let field = |name: &str| {
+                message
+                    .lines()
+                    .find_map(|line| line.strip_prefix(name))
+                    .unwrap()
+                    .trim()
+                    .to_owned()
+            };
+            assert_eq!(field("event:"), "block");
+            (field("id:"), serde_json::from_str(&field("data:")).unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn stream_replays_from_height_and_resumes_after_last_event_id() {
+    let node = FakeNode::new();
+    let answer = send_to(&node, get("/v1/stream?from_height=2")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.content_type(), "text/event-stream");
+    let messages = sse_messages(&answer.body);
+    let ids: Vec<&str> = messages.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["2", "3"]);
+    assert_eq!(messages[0].1["height"], 2);
+    assert_eq!(messages[0].1["events"][0]["event"]["type"], "transferred");
+    assert_eq!(
+        node.calls.lock().unwrap().stream_from,
+        Some(Some(Height(2)))
+    );
+
+    let request = Request::get("/v1/stream?from_height=1")
+        .header("Last-Event-ID", "2")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send_to(&node, request).await;
+    let ids: Vec<String> = sse_messages(&answer.body)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids, ["3"]);
+    assert_eq!(
+        node.calls.lock().unwrap().stream_from,
+        Some(Some(Height(3)))
+    );
+
+    send_to(&node, get("/v1/stream")).await;
+    assert_eq!(node.calls.lock().unwrap().stream_from, Some(None));
+}
+
+#[tokio::test]
+async fn stream_refuses_bad_start() {
+    check_problem(
+        get("/v1/stream?from_height=soon"),
+        StatusCode::BAD_REQUEST,
+        code::BAD_FROM_HEIGHT,
+        Some("from_height"),
+    )
+    .await;
+    let request = Request::get("/v1/stream")
+        .header("Last-Event-ID", "last")
+        .body(Body::empty())
+        .unwrap();
+    check_problem(
+        request,
+        StatusCode::BAD_REQUEST,
+        code::BAD_LAST_EVENT_ID,
+        Some("Last-Event-ID"),
+    )
+    .await;
+}
+
+// --- routing and the OpenAPI document -------------------------------------
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problems() {
+    for uri in ["/", "/v1", "/v2/status", "/v1/txs/a/b", "/v1/accounts"] {
+        check_problem(get(uri), StatusCode::NOT_FOUND, code::ROUTE_NOT_FOUND, None).await;
+    }
+    let delete = Request::delete("/v1/status").body(Body::empty()).unwrap();
+    check_problem(
+        delete,
+        StatusCode::METHOD_NOT_ALLOWED,
+        code::METHOD_NOT_ALLOWED,
+        None,
+    )
+    .await;
+    check_problem(
+        get("/v1/txs/batch"),
+        StatusCode::METHOD_NOT_ALLOWED,
+        code::METHOD_NOT_ALLOWED,
+        None,
+    )
+    .await;
+}
+
+/// The (method, path) pairs of the OpenAPI document.
+fn documented_routes(document: &utoipa::openapi::OpenApi) -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    for (path, item) in &document.paths.paths {
+        let methods = [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("DELETE", item.delete.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("HEAD", item.head.is_some()),
+            ("OPTIONS", item.options.is_some()),
+            ("TRACE", item.trace.is_some()),
+        ];
+        for (method, present) in methods {
+            if present {
+                routes.insert((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn openapi_documents_exactly_the_registered_routes() {
+    let registered: BTreeSet<(String, String)> = routes::<FakeNode>()
+        .registered
+        .iter()
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .collect();
+    assert_eq!(documented_routes(&openapi()), registered);
+}
+
+#[tokio::test]
+async fn every_registered_route_is_served() {
+    let node = FakeNode::new();
+    let tx = sample_tx("t-1");
+    for (method, path) in routes::<FakeNode>().registered {
+        let uri = path
+            .replace("{hash}", &node.block.txs[0].hash.to_hex())
+            .replace("{height_or_id}", "1")
+            .replace("{address}", "treasury:issuance");
+        let request = match method {
+            "POST" if path.ends_with("batch") => {
+                post_json(&uri, json!({"txs": [encode_tx(&tx)]}).to_string())
+            }
+            "POST" => post_json(&uri, submit_body(&tx)),
+            _ => get(&uri),
+        };
+        let answer = send_to(&node, request).await;
+        assert!(
+            answer.status.is_success(),
+            "{method} {uri}: {}",
+            answer.status
+        );
+    }
+}
+
+#[tokio::test]
+async fn openapi_json_is_served_and_complete() {
+    let answer = send(get("/openapi.json")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let document = answer.json();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(document["info"]["title"], "CityLedger REST API");
+    let schemas = document["components"]["schemas"].as_object().unwrap();
+    for schema in [
+        "SubmitTxRequest",
+        "TxStatusView",
+        "BlockView",
+        "AccountView",
+        "Problem",
+        "StreamEvent",
+    ] {
+        assert!(schemas.contains_key(schema), "schema {schema} missing");
+    }
+    let paths = document["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), routes::<FakeNode>().registered.len());
+}

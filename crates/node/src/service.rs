@@ -1,0 +1,129 @@
+//! Running a node: open the store and the chain, start consensus, admission
+//! and the REST API on the production runtime, and stop cleanly on signal.
+//!
+//! This is start-up glue; it is the one place that picks the tokio runtime.
+
+use crate::admission::admission;
+use crate::chain::{Chain, ChainError};
+use crate::config::NodeConfig;
+use crate::consensus::engine::{self, EngineConfig};
+use crate::consensus::{engine_private_key, to_engine_public_key};
+use crate::core::NodeCore;
+use crate::metrics::NodeMetrics;
+use cityledger_storage::FjallStore;
+use cityledger_types::genesis::Genesis;
+use commonware_runtime::{Handle, Runner as _, Spawner as _, Supervisor as _, tokio};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{error, info};
+
+/// Everything needed to run a node, already loaded and validated.
+pub struct NodeSettings {
+    /// The configuration file's content.
+    pub config: NodeConfig,
+    /// The genesis document.
+    pub genesis: Genesis,
+    /// The node's 32-byte key seed.
+    pub node_key_seed: [u8; 32],
+    /// Where the node keeps its data.
+    pub data_dir: PathBuf,
+}
+
+/// Why the node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The store could not be opened.
+    #[error("cannot open the store in {path}: {source}")]
+    Store {
+        /// Its directory.
+        path: PathBuf,
+        /// Why.
+        source: cityledger_storage::StoreError,
+    },
+    /// The chain could not be opened.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The key or validator set is unusable.
+    #[error("{0}")]
+    Keys(String),
+    /// The API address could not be bound.
+    #[error("cannot listen for the API on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+fn engine_config(settings: &NodeSettings) -> Result<EngineConfig, NodeError> {
+    let signer = engine_private_key(&settings.node_key_seed)
+        .ok_or_else(|| NodeError::Keys("the node key is not a valid ed25519 seed".into()))?;
+    let mut validators = Vec::new();
+    for validator in &settings.config.validators {
+        let key = to_engine_public_key(&validator.key).ok_or_else(|| {
+            NodeError::Keys(format!("validator {} has an invalid key", validator.name))
+        })?;
+        validators.push((key, validator.p2p));
+    }
+    Ok(EngineConfig {
+        signer,
+        validators,
+        p2p_listen: settings.config.p2p_listen,
+        leader_timeout: Duration::from_millis(settings.config.leader_timeout_ms),
+    })
+}
+
+/// Runs the node until SIGINT or SIGTERM.
+pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
+    let engine_config = engine_config(&settings)?;
+    let store_path = settings.data_dir.join("store");
+    let store = FjallStore::open(&store_path).map_err(|source| NodeError::Store {
+        path: store_path.clone(),
+        source,
+    })?;
+    let chain = Chain::open(Arc::new(store), settings.genesis.clone())?;
+    let listener = std::net::TcpListener::bind(settings.config.api_listen).map_err(|source| {
+        NodeError::Listen {
+            address: settings.config.api_listen,
+            source,
+        }
+    })?;
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(2);
+    let runtime_config = tokio::Config::new()
+        .with_worker_threads(workers)
+        .with_storage_directory(settings.data_dir.join("consensus"))
+        .with_catch_panics(false);
+    let runner = tokio::Runner::new(runtime_config);
+    runner.start(|context| async move {
+        let metrics = NodeMetrics::register(&context.child("cityledger"));
+        let core = NodeCore::new(chain, metrics, settings.config.name.clone());
+        let (admission, worker) = admission(core.clone());
+        let mut handles: Vec<Handle<()>> = vec![context.child("admission").dedicated().spawn(move |_| worker.run())];
+        handles.extend(engine::start(context.child("consensus"), core.clone(), engine_config).await);
+        let api = crate::api_impl::ApiService::new(core.clone(), admission, context.child("api"));
+        handles.push(crate::api_impl::serve(context.child("http"), listener, api));
+        info!(api = %settings.config.api_listen, height = %core.chain.finalized().block.header.height, "node started");
+        wait_for_signal().await;
+        info!("stopping");
+        let _ = context.stop(0, Some(Duration::from_secs(5))).await;
+        drop(handles);
+    });
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use ::tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+        error!("cannot listen for SIGTERM");
+        let _ = ::tokio::signal::ctrl_c().await;
+        return;
+    };
+    ::tokio::select! {
+        _ = ::tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
