@@ -94,7 +94,7 @@ mod tests {
     fn accepts_padding() {
         let tx = sample_tx(7);
         let mut text = encode_tx(&tx);
-        while text.len() % 4 != 0 {
+        while !text.len().is_multiple_of(4) {
             text.push('=');
         }
         assert_eq!(decode_tx(&text), Ok(tx));

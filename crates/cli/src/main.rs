@@ -1,1 +1,157 @@
-fn main() {}
+//! The `cityledger` command: run a dev chain or a node, create networks and
+//! keys, send transactions, query balances and benchmark.
+
+mod bench;
+mod commands;
+mod home;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// CityLedger: a permissioned BFT ledger for a city's agencies and citizens.
+#[derive(Parser)]
+#[command(name = "cityledger", version, about)]
+struct Cli {
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a one-validator development chain (created on first run).
+    Dev {
+        /// Home directory of the dev chain.
+        #[arg(long, default_value = "./.cityledger-dev")]
+        home: PathBuf,
+        /// Address of the REST API.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        api: SocketAddr,
+    },
+    /// Run a node from a home created by `init` or `dev`.
+    Node {
+        /// The node's home directory.
+        #[arg(long)]
+        home: PathBuf,
+    },
+    /// Create one home per validator for a new network.
+    Init {
+        /// Directory that will hold one home per validator.
+        #[arg(long)]
+        home: PathBuf,
+        /// Number of validators.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
+        validators: u16,
+        /// Organisations, comma separated; defaults to the six city agencies.
+        #[arg(long, value_delimiter = ',')]
+        organisations: Option<Vec<String>>,
+        /// First port; validator i uses base+2i for the API and base+2i+1 for p2p.
+        #[arg(long, default_value_t = 26600)]
+        base_port: u16,
+        /// Chain id.
+        #[arg(long, default_value = "cityledger-local")]
+        chain_id: String,
+    },
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Sign and submit transactions.
+    #[command(subcommand)]
+    Tx(TxCommand),
+    /// Read the ledger.
+    #[command(subcommand)]
+    Query(QueryCommand),
+    /// Drive signed transfers through a node and report finalized throughput
+    /// and latency.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a key and print the address of its account.
+    New {
+        /// Name of the key.
+        name: String,
+        /// Home directory that holds the key.
+        #[arg(long, default_value = "./.cityledger-dev")]
+        home: PathBuf,
+    },
+    /// Print a key's public key and address.
+    Show {
+        /// Name of the key.
+        name: String,
+        /// Home directory that holds the key.
+        #[arg(long, default_value = "./.cityledger-dev")]
+        home: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TxCommand {
+    /// Transfer money and wait for finality.
+    Transfer(commands::TransferArgs),
+}
+
+#[derive(Subcommand)]
+enum QueryCommand {
+    /// Print an account's balance in major units.
+    Balance {
+        /// Address (`cl1…`) or organisation account (`treasury:main`).
+        address: String,
+        /// Node URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+        /// Currency.
+        #[arg(long, default_value = "CITY")]
+        currency: String,
+    },
+    /// Print the node's status.
+    Status {
+        /// Node URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let json = cli.json;
+    if let Err(error) = run(cli) {
+        if json {
+            let body = serde_json::json!({ "error": format!("{error:#}") });
+            println!("{body}");
+        } else {
+            eprintln!("error: {error:#}");
+        }
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let json = cli.json;
+    match cli.command {
+        Command::Dev { home, api } => commands::dev(&home, api, json),
+        Command::Node { home } => commands::node(&home, json),
+        Command::Init {
+            home,
+            validators,
+            organisations,
+            base_port,
+            chain_id,
+        } => commands::init(&home, validators, organisations, base_port, &chain_id, json),
+        Command::Keys(KeysCommand::New { name, home }) => commands::keys_new(&home, &name, json),
+        Command::Keys(KeysCommand::Show { name, home }) => commands::keys_show(&home, &name, json),
+        Command::Tx(TxCommand::Transfer(args)) => commands::transfer(args, json),
+        Command::Query(QueryCommand::Balance {
+            address,
+            node,
+            currency,
+        }) => commands::balance(&node, &address, &currency, json),
+        Command::Query(QueryCommand::Status { node }) => commands::status(&node, json),
+        Command::Bench(args) => bench::run(args, json),
+    }
+}

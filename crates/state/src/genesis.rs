@@ -193,16 +193,15 @@ pub const DEV_ORGS: [&str; 6] = [
     "education",
 ];
 
-/// The development genesis: the six city organisations, each with one admin
-/// key holding every ledger role, a `main` account each, the treasury's
-/// `issuance` account (allowed to go negative), and currency `CITY` with
-/// two decimals.
-///
-/// `admins` gives each organisation's admin key, in [`DEV_ORGS`] order.
-pub fn dev_genesis(
+/// A consortium genesis: each organisation with one admin key holding
+/// every ledger role and a `main` account; the `treasury` organisation (or
+/// the first one, if none is named so) also holds the `issuance` account,
+/// allowed to go negative, and the issuing role; currency `CITY` with two
+/// decimals.
+pub fn consortium_genesis(
     chain_id: cityledger_types::ChainId,
     genesis_time_ms: u64,
-    admins: &[cityledger_types::PublicKey; 6],
+    orgs: &[(cityledger_types::OrgName, cityledger_types::PublicKey)],
     validators: Vec<cityledger_types::genesis::GenesisValidator>,
 ) -> Genesis {
     use cityledger_types::genesis::{
@@ -210,25 +209,28 @@ pub fn dev_genesis(
         ROLE_LEDGER_TRANSFER,
     };
     use cityledger_types::records::FLAG_ALLOW_NEGATIVE;
-    use cityledger_types::{AccountName, CurrencyCode, OrgName, RoleName};
-    let name = |text: &str| OrgName::new(text).expect("dev organisation names are valid");
+    use cityledger_types::{AccountName, CurrencyCode, RoleName};
     let account = |text: &str, flags| GenesisAccount {
-        name: AccountName::new(text).expect("dev account names are valid"),
+        name: AccountName::new(text).expect("built-in account names are valid"),
         flags,
     };
-    let role = |text: &str| RoleName::new(text).expect("dev role names are valid");
-    let orgs = DEV_ORGS
+    let role = |text: &str| RoleName::new(text).expect("built-in role names are valid");
+    let issuer = orgs
         .iter()
-        .zip(admins)
-        .map(|(org, admin)| {
+        .position(|(name, _)| name.as_str() == "treasury")
+        .unwrap_or(0);
+    let orgs = orgs
+        .iter()
+        .enumerate()
+        .map(|(index, (org, admin))| {
             let mut roles = vec![role(ROLE_ADMIN), role(ROLE_LEDGER_TRANSFER)];
             let mut accounts = vec![account("main", 0)];
-            if *org == "treasury" {
+            if index == issuer {
                 roles.push(role(ROLE_LEDGER_ISSUE));
                 accounts.push(account("issuance", FLAG_ALLOW_NEGATIVE));
             }
             GenesisOrg {
-                name: name(org),
+                name: org.clone(),
                 members: vec![GenesisMember { key: *admin, roles }],
                 accounts,
             }
@@ -244,4 +246,24 @@ pub fn dev_genesis(
         orgs,
         validators,
     }
+}
+
+/// The development genesis: [`consortium_genesis`] over the six city
+/// organisations of [`DEV_ORGS`]; `admins` gives their admin keys in order.
+pub fn dev_genesis(
+    chain_id: cityledger_types::ChainId,
+    genesis_time_ms: u64,
+    admins: &[cityledger_types::PublicKey; 6],
+    validators: Vec<cityledger_types::genesis::GenesisValidator>,
+) -> Genesis {
+    let orgs: Vec<_> = DEV_ORGS
+        .iter()
+        .zip(admins)
+        .map(|(name, admin)| {
+            let name =
+                cityledger_types::OrgName::new(*name).expect("dev organisation names are valid");
+            (name, *admin)
+        })
+        .collect();
+    consortium_genesis(chain_id, genesis_time_ms, &orgs, validators)
 }

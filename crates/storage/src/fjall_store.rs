@@ -111,6 +111,11 @@ impl FjallStore {
         };
         let tip = store.check_at_open().map_err(|cause| match cause {
             StoreError::UnsupportedFormat { .. } => cause,
+            // A failing disk is not a damaged store: no restore hint.
+            StoreError::Engine { source, .. } => StoreError::Open {
+                dir: dir.to_path_buf(),
+                source,
+            },
             cause => StoreError::OpenRefused {
                 dir: dir.to_path_buf(),
                 cause: Box::new(cause),

@@ -83,10 +83,45 @@ fn per_second(count: usize, elapsed: Duration) -> f64 {
 }
 
 fn main() {
+    let mut tree = build_tree();
+    let mut rng = Rng(SEED);
+
+    let batches: Vec<Batch> = (0..BATCHES).map(|_| random_batch(&mut rng)).collect();
+    let (elapsed, slowest) = timed_batches(batches, |batch| {
+        // The old version is freed here, as a node does once a block is final.
+        tree = tree.apply(batch);
+    });
+    report("apply, old version freed", elapsed, slowest);
+
+    let batches: Vec<Batch> = (0..BATCHES).map(|_| random_batch(&mut rng)).collect();
+    let mut versions = vec![tree.clone()];
+    let (elapsed, slowest) = timed_batches(batches, |batch| {
+        // Speculative versions are kept, as a node does for blocks not yet final.
+        let next = versions.last().unwrap_or(&tree).apply(batch);
+        versions.push(next);
+    });
+    report("apply, versions kept", elapsed, slowest);
+    tree = versions.pop().unwrap_or(tree);
+    let start = Instant::now();
+    drop(versions);
+    println!(
+        "  then freeing the {BATCHES} older versions: {:.3} s",
+        start.elapsed().as_secs_f64()
+    );
+
+    let batches: Vec<Batch> = (0..BATCHES).map(|_| random_batch(&mut rng)).collect();
+    let (elapsed, slowest) = timed_batches(batches, |batch| tree.apply_in_place(batch));
+    report("apply_in_place", elapsed, slowest);
+
+    measure_proofs(&tree, &mut rng);
+    println!("root: {}", tree.root());
+}
+
+fn build_tree() -> SparseMerkleTree {
     let resident_before = resident_bytes();
     let start = Instant::now();
-    let mut tree =
-        SparseMerkleTree::from_entries((0..ENTRIES).map(|i| (account_key(i), account_value(i, 0))));
+    let entries = (0..ENTRIES).map(|i| (account_key(i), account_value(i, 0)));
+    let tree = SparseMerkleTree::from_entries(entries);
     let build = start.elapsed();
     println!(
         "from_entries: {} entries in {:.3} s ({:.0} entries/s)",
@@ -96,24 +131,12 @@ fn main() {
     );
     if let (Some(before), Some(after)) = (resident_before, resident_bytes()) {
         let per_entry = after.saturating_sub(before) as f64 / tree.len() as f64;
-        println!(
-            "resident memory: {:.0} bytes/entry (13-byte keys, 16-byte values)",
-            per_entry
-        );
+        println!("resident memory: {per_entry:.0} bytes/entry (13-byte keys, 16-byte values)");
     }
+    tree
+}
 
-    let mut rng = Rng(SEED);
-    let batches: Vec<Batch> = (0..BATCHES).map(|_| random_batch(&mut rng)).collect();
-    let (elapsed, slowest) = timed_batches(batches, |batch| {
-        // The old version is dropped here, as a node does once a block is committed.
-        tree = tree.apply(batch);
-    });
-    report("apply", elapsed, slowest);
-
-    let batches: Vec<Batch> = (0..BATCHES).map(|_| random_batch(&mut rng)).collect();
-    let (elapsed, slowest) = timed_batches(batches, |batch| tree.apply_in_place(batch));
-    report("apply_in_place", elapsed, slowest);
-
+fn measure_proofs(tree: &SparseMerkleTree, rng: &mut Rng) {
     let keys: Vec<Vec<u8>> = (0..PROOFS)
         .map(|_| account_key(rng.next_u64() % ENTRIES))
         .collect();
@@ -129,11 +152,11 @@ fn main() {
         .count();
     let verify = start.elapsed();
     assert_eq!(verified, PROOFS, "every proof of a present key verifies");
-    let mean_depth = proofs.iter().map(|proof| proof.depth()).sum::<usize>() as f64 / PROOFS as f64;
+    let depth_sum: usize = proofs.iter().map(|proof| proof.depth()).sum();
     println!(
-        "proofs: {:.0} prove/s, {:.0} verify/s, mean depth {mean_depth:.1}",
+        "proofs: {:.0} prove/s, {:.0} verify/s, mean depth {:.1}",
         per_second(PROOFS, prove),
-        per_second(PROOFS, verify)
+        per_second(PROOFS, verify),
+        depth_sum as f64 / PROOFS as f64
     );
-    println!("root: {root}");
 }

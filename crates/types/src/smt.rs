@@ -20,21 +20,35 @@
 //!
 //! # Persistence
 //!
-//! Nodes are immutable and shared through `Arc`: [`SparseMerkleTree::apply`]
-//! returns a new version that rebuilds only the nodes on the written paths, and
-//! the old version stays valid. Cloning a version is O(1).
+//! Versions are immutable and share subtrees through `Arc`; cloning one is
+//! O(1). [`SparseMerkleTree::apply`] returns a new version that copies only
+//! the nodes on the written paths, and the old version stays valid.
+//! [`SparseMerkleTree::apply_in_place`] gives the same result but changes in
+//! place the nodes that no other version shares, which is what a node wants
+//! when it commits a block and keeps no older version.
+//!
+//! A node's hash is stored in its parent, beside the pointer to it, so that
+//! rehashing a path never visits the siblings it did not change.
 //!
 //! # Cost sketch (one core, SHA-NI, 1M entries, batches of 20,000 writes)
 //!
-//! A random key sits about log2(1M) + 1.3 = 21 levels deep. A batch of 20,000
-//! sorted writes touches every node of the top log2(20,000) = 14 levels, which
-//! are rehashed once per batch and so cost about 1.6 hashes per write. Below
-//! that the paths are disjoint: about 8 internal rehashes per write. With the
-//! key, value and leaf hashes that is about 12 SHA-256 calls, 21 compression
-//! blocks, per write, or about 1 µs. Every write also allocates one leaf and
-//! about 8 internal nodes and drops as many from the old version, each a cache
-//! miss on a tree of ~300 MB, so memory, not hashing, bounds throughput. See
-//! `examples/smt_bench.rs` for measurements.
+//! A random key sits about log2(1M) + 1.3 = 21 levels deep. A sorted batch of
+//! 20,000 writes touches every node of the top log2(20,000) = 14 levels once;
+//! below that the paths are disjoint. That is about 7.3 internal rehashes per
+//! write, plus the key, value and leaf hashes: about 19 SHA-256 compression
+//! blocks, 1.2 µs at ~65 ns a block. The rest is memory: the private part of a
+//! path is ~8 nodes, each a cache miss on a tree of ~300 MB.
+//!
+//! - `apply_in_place` only reads and rewrites those nodes: ~3 µs a write.
+//! - `apply` also allocates ~9 nodes per write, bumps the reference count of
+//!   each untouched sibling (another miss), and the old version later frees
+//!   as many: ~7 µs a write, and about twice that with glibc's allocator
+//!   when the old version is freed between batches, from the allocator's
+//!   consolidation of freed chunks. A node binary should use a better global
+//!   allocator, or set `GLIBC_TUNABLES=glibc.malloc.tcache_count=65535`.
+//!
+//! Measured with `cargo run --release -p cityledger-types --example smt_bench`
+//! (see that file for the numbers).
 
 use crate::digest::{DIGEST_LEN, Digest};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -281,8 +295,8 @@ struct LenChange {
     removed: usize,
 }
 
-/// Hashes the writes, sorts them by key hash and keeps the last write to each
-/// key. Two keys with the same SHA-256 hash are taken to be the same key.
+/// Sorts hashed writes by key hash and keeps the last write to each key. Two
+/// keys with the same SHA-256 hash are taken to be the same key.
 fn prepare_writes(writes: impl Iterator<Item = Write>) -> Vec<Write> {
     let mut staged: Vec<Write> = writes.collect();
     // A stable sort keeps the batch order among writes to one key, so that
@@ -321,10 +335,7 @@ fn update_owned(
     match &mut subtree.node {
         Some(Node::Internal(internal)) => {
             if let Some(unique) = Arc::get_mut(internal) {
-                let [left, right] = &mut unique.children;
-                let (left_writes, right_writes) = writes.split_at(left_count(writes, depth));
-                *left = update_owned(std::mem::take(left), depth + 1, left_writes, change);
-                *right = update_owned(std::mem::take(right), depth + 1, right_writes, change);
+                update_children_in_place(unique, depth, writes, change);
                 if !holds_two_leaves(&unique.children) {
                     return join(std::mem::take(&mut unique.children));
                 }
@@ -333,20 +344,41 @@ fn update_owned(
             }
         }
         Some(Node::Leaf(leaf)) => {
-            // The common case of a transfer: a new value for an existing key.
-            if let [write] = writes
-                && write.key_hash == leaf.key_hash
-                && let Some(put) = &write.put
-                && let Some(unique) = Arc::get_mut(leaf)
-            {
-                unique.set_value(put.value());
-                subtree.hash = put.leaf_hash;
+            if let Some(hash) = rewrite_in_place(leaf, writes) {
+                subtree.hash = hash;
                 return subtree;
             }
         }
         None => {}
     }
     update_shared(&subtree, depth, writes, change)
+}
+
+fn update_children_in_place(
+    internal: &mut Internal,
+    depth: usize,
+    writes: &[Write],
+    change: &mut LenChange,
+) {
+    let (left_writes, right_writes) = writes.split_at(left_count(writes, depth));
+    let [left, right] = &mut internal.children;
+    *left = update_owned(std::mem::take(left), depth + 1, left_writes, change);
+    *right = update_owned(std::mem::take(right), depth + 1, right_writes, change);
+}
+
+/// The common case of a transfer: `writes` is only a new value for the key of
+/// `leaf`, which no other version shares. Sets the value in place and returns
+/// the new leaf hash; otherwise changes nothing and returns `None`.
+fn rewrite_in_place(leaf: &mut Arc<Leaf>, writes: &[Write]) -> Option<Digest> {
+    let [write] = writes else {
+        return None;
+    };
+    let put = write.put.as_ref()?;
+    if write.key_hash != leaf.key_hash {
+        return None;
+    }
+    Arc::get_mut(leaf)?.set_value(put.value());
+    Some(put.leaf_hash)
 }
 
 /// Like [`update_owned`], for a subtree that another version may share: it
@@ -367,6 +399,8 @@ fn update_shared(
     }
 }
 
+/// Applies `writes` to a subtree that is one leaf, by rebuilding the subtree
+/// from the writes and the leaf, unless the writes replace or delete it.
 fn update_leaf(
     subtree: &Subtree,
     leaf: &Leaf,
@@ -392,6 +426,8 @@ fn update_leaf(
     }
 }
 
+/// Applies `writes` to an internal node by copying it, sharing the children
+/// that no write reaches.
 fn update_internal(
     subtree: &Subtree,
     internal: &Internal,
@@ -483,19 +519,16 @@ impl SparseMerkleTree {
     /// The value stored under `key`.
     pub fn get(&self, key: &[u8]) -> Option<&[u8]> {
         let key_hash = Digest::of(key);
-        let mut node = self.root.node.as_ref()?;
-        let mut depth = 0;
-        loop {
-            match node {
+        let mut subtree = &self.root;
+        for depth in 0..=TREE_DEPTH_MAX {
+            match subtree.node.as_ref()? {
                 Node::Leaf(leaf) => return (leaf.key() == key).then(|| leaf.value()),
                 Node::Internal(internal) => {
-                    node = internal.children[path_bit(&key_hash, depth)]
-                        .node
-                        .as_ref()?;
-                    depth += 1;
+                    subtree = &internal.children[path_bit(&key_hash, depth)];
                 }
             }
         }
+        unreachable!("a path has at most {TREE_DEPTH_MAX} internal nodes")
     }
 
     /// Applies a batch of writes (None = delete) and returns the new version;

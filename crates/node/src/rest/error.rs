@@ -42,8 +42,9 @@ pub enum ApiError {
         code: &'static str,
         /// For people.
         detail: String,
-        /// How the first transaction with the same id fared.
-        first_result: Option<TxStatusView>,
+        /// How the first transaction with the same id fared. Boxed so that
+        /// every `Result<_, ApiError>` stays small.
+        first_result: Option<Box<TxStatusView>>,
     },
     /// The body is above the route's limit (413).
     #[error("request body is above the limit of {limit_bytes} bytes")]
@@ -94,6 +95,19 @@ impl ApiError {
         ApiError::NotFound {
             code,
             detail: detail.into(),
+        }
+    }
+
+    /// A 409 for a client id the signer already used, carrying how the
+    /// first transaction with that id fared when the node knows.
+    pub fn duplicate_tx_id(
+        detail: impl Into<String>,
+        first_result: Option<TxStatusView>,
+    ) -> ApiError {
+        ApiError::Conflict {
+            code: code::DUPLICATE_TX_ID,
+            detail: detail.into(),
+            first_result: first_result.map(Box::new),
         }
     }
 
@@ -164,7 +178,9 @@ impl ApiError {
             ApiError::Conflict {
                 first_result: Some(first),
                 ..
-            } => problem.with_first_result(first.clone()),
+            } => problem.with_first_result((**first).clone()),
+            ApiError::PayloadTooLarge { .. } => problem.with_field("body"),
+            ApiError::UnsupportedMediaType { .. } => problem.with_field("content-type"),
             _ => problem,
         }
     }

@@ -40,7 +40,7 @@ const BLOCK_EVENT_NAME: &str = "block";
     tag = "transactions",
     request_body(content(
         (SubmitTxRequest = "application/json"),
-        ([u8] = "application/octet-stream"),
+        ("application/octet-stream"),
     )),
     responses(
         (status = 202, description = "Admitted to the mempool", body = SubmitTxResponse),

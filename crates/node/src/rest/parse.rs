@@ -20,8 +20,6 @@ use serde::de::DeserializeOwned;
 
 /// Field name used when the fault is in the body as a whole.
 pub(super) const BODY_FIELD: &str = "body";
-/// Field name of the content type header.
-const CONTENT_TYPE_FIELD: &str = "content-type";
 const JSON_MEDIA_TYPE: &str = "application/json";
 const BINARY_MEDIA_TYPE: &str = "application/octet-stream";
 
@@ -180,10 +178,10 @@ pub(super) enum BlockRef {
 
 /// A block reference: a decimal height or a 64-hex-character block id.
 pub(super) fn block_ref(text: &str, field: &str) -> Result<BlockRef, ApiError> {
-    if text.len() == 2 * cityledger_types::digest::DIGEST_LEN {
-        if let Ok(id) = Digest::from_hex(text) {
-            return Ok(BlockRef::Id(id));
-        }
+    if text.len() == 2 * cityledger_types::digest::DIGEST_LEN
+        && let Ok(id) = Digest::from_hex(text)
+    {
+        return Ok(BlockRef::Id(id));
     }
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return text

@@ -99,11 +99,10 @@ impl FakeNode {
         assert_eq!(decoded.encoded_bytes, decoded.tx.to_bytes().len());
         let hash = decoded.tx.hash();
         match decoded.tx.body.id.as_str() {
-            "dup" => Err(ApiError::Conflict {
-                code: code::DUPLICATE_TX_ID,
-                detail: "id already used".into(),
-                first_result: Some(self.finalized()),
-            }),
+            "dup" => Err(ApiError::duplicate_tx_id(
+                "id already used",
+                Some(self.finalized()),
+            )),
             "full" => Err(ApiError::MempoolFull { retry_after_s: 2 }),
             "badsig" => Err(ApiError::bad_request(
                 "bad_signature",
@@ -339,7 +338,7 @@ async fn submit_refuses_bad_input() {
             post_json("/v1/txs", "{\"tx\": "),
             StatusCode::BAD_REQUEST,
             code::MALFORMED_JSON,
-            Some("body"),
+            Some("tx"),
         ),
         (
             post_json("/v1/txs", ""),
@@ -418,19 +417,19 @@ async fn submit_refuses_bad_input() {
             post("/v1/txs", None, submit_body(&tx)),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code::UNSUPPORTED_MEDIA_TYPE,
-            None,
+            Some("content-type"),
         ),
         (
             post("/v1/txs", Some("text/plain"), submit_body(&tx)),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code::UNSUPPORTED_MEDIA_TYPE,
-            None,
+            Some("content-type"),
         ),
         (
             post_json("/v1/txs", vec![b' '; SUBMIT_BODY_BYTES_MAX + 1]),
             StatusCode::PAYLOAD_TOO_LARGE,
             code::PAYLOAD_TOO_LARGE,
-            None,
+            Some("body"),
         ),
         (
             post_json("/v1/txs", submit_body(&sample_tx("badsig"))),
@@ -542,13 +541,13 @@ async fn batch_refuses_bad_input() {
             post("/v1/txs/batch", Some("application/octet-stream"), vec![1u8]),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code::UNSUPPORTED_MEDIA_TYPE,
-            None,
+            Some("content-type"),
         ),
         (
             post_json("/v1/txs/batch", vec![b' '; BATCH_BODY_BYTES_MAX + 1]),
             StatusCode::PAYLOAD_TOO_LARGE,
             code::PAYLOAD_TOO_LARGE,
-            None,
+            Some("body"),
         ),
     ];
     for (request, status, code, field) in cases {
@@ -839,6 +838,9 @@ async fn unknown_routes_and_methods_are_problems() {
         None,
     )
     .await;
+    let delete = Request::delete("/v1/status").body(Body::empty()).unwrap();
+    let answer = send(delete).await;
+    assert_eq!(answer.headers.get(header::ALLOW).unwrap(), "GET,HEAD");
     check_problem(
         get("/v1/txs/batch"),
         StatusCode::METHOD_NOT_ALLOWED,
@@ -926,4 +928,83 @@ async fn openapi_json_is_served_and_complete() {
     }
     let paths = document["paths"].as_object().unwrap();
     assert_eq!(paths.len(), routes::<FakeNode>().registered.len());
+}
+
+// --- the SDK against the router, over real HTTP on 127.0.0.1 ---------------
+
+#[tokio::test]
+async fn sdk_round_trips_through_the_router() {
+    use cityledger_client::{Client, ClientError};
+
+    let node = FakeNode::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = tokio::spawn(axum::serve(listener, router(node.clone())).into_future());
+    let client = Client::new(&format!("http://{address}")).unwrap();
+
+    let tx = sample_tx("t-1");
+    let accepted = client.submit(&tx).await.unwrap();
+    assert_eq!(accepted.hash, tx.hash());
+
+    let error = client.submit(&sample_tx("dup")).await.unwrap_err();
+    assert_eq!(error.problem_code(), Some(code::DUPLICATE_TX_ID));
+    let ClientError::Problem { status, problem } = error else {
+        panic!("expected a problem, got {error:?}");
+    };
+    assert_eq!(status, 409);
+    assert_eq!(problem.first_result, Some(node.finalized()));
+
+    let batch = client
+        .submit_many(&[tx.clone(), sample_tx("full")])
+        .await
+        .unwrap();
+    assert!(matches!(
+        batch.results[0],
+        cityledger_api::SubmitResult::Accepted(_)
+    ));
+    assert!(matches!(
+        &batch.results[1],
+        cityledger_api::SubmitResult::Problem(problem) if problem.code == code::MEMPOOL_FULL
+    ));
+
+    let finalized = client
+        .wait_for_finality(&node.block.txs[0].hash, 1_000)
+        .await
+        .unwrap();
+    assert_eq!(finalized, node.finalized());
+    let pending = client
+        .wait_for_finality(&Digest([0xee; 32]), 120)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(pending, ClientError::Timeout { .. }),
+        "{pending:?}"
+    );
+
+    assert_eq!(client.block(Height(1)).await.unwrap(), *node.block);
+    assert_eq!(
+        client.block_by_id(&node.block.id).await.unwrap(),
+        *node.block
+    );
+    assert_eq!(client.latest_block().await.unwrap(), *node.block);
+    let missing = client.block(Height(9)).await.unwrap_err();
+    assert_eq!(missing.problem_code(), Some(code::BLOCK_NOT_FOUND));
+
+    let account = client.account("treasury:issuance").await.unwrap();
+    assert_eq!(account.kind, cityledger_api::AccountKindView::Org);
+    let page = client
+        .account_txs("treasury:issuance", Some("abc"), Some(7))
+        .await
+        .unwrap();
+    assert_eq!(page.next_cursor.as_deref(), Some("next"));
+    assert_eq!(
+        node.calls.lock().unwrap().account_txs,
+        Some((account.address, Some("abc".into()), 7))
+    );
+    let typo = client.account("cl1xyz").await.unwrap_err();
+    assert_eq!(typo.problem_code(), Some(code::BAD_ADDRESS));
+
+    assert_eq!(client.status().await.unwrap(), node.status());
+    assert_eq!(client.health().await.unwrap().status, "ok");
+    server.abort();
 }
