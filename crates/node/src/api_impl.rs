@@ -140,7 +140,7 @@ impl<E: Clock + Metrics + Send + Sync + 'static> ApiService<E> {
             AdmitError::DuplicateId { first_tx } => ApiError::Conflict {
                 code: "duplicate_tx_id",
                 detail: error.to_string(),
-                first_result: self.tx_status(*first_tx).ok(),
+                first_result: self.tx_status(*first_tx).ok().map(Box::new),
             },
             AdmitError::Full { retry_after_s } => ApiError::MempoolFull {
                 retry_after_s: *retry_after_s,

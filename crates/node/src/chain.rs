@@ -33,6 +33,8 @@ pub struct ExecutedBlock {
     pub outcomes: Arc<Vec<TxOutcome>>,
     /// Events, with the position of their transaction.
     pub events: Arc<Vec<(Option<u32>, Event)>>,
+    /// Hashes of the block's transactions, in order, computed once.
+    pub tx_hashes: Arc<Vec<Digest>>,
     /// The state writes of the block, kept so that committing it does not
     /// execute it a second time. Empty for a reopened tip.
     pub writes: Arc<WriteSet>,
@@ -182,7 +184,7 @@ impl Chain {
             let Some(executed) = inner.speculative.get(&cursor) else {
                 break;
             };
-            hashes.extend(executed.block.txs.0.iter().map(SignedTx::hash));
+            hashes.extend(executed.tx_hashes.iter().copied());
             cursor = executed.block.header.parent;
         }
         hashes
@@ -246,6 +248,7 @@ impl Chain {
             outcomes: Arc::new(executed.outcomes),
             events: Arc::new(executed.events),
             writes: Arc::new(executed.writes),
+            tx_hashes: Arc::new(hashes),
         };
         self.remember(block.clone());
         (block, dropped)
@@ -311,6 +314,7 @@ impl Chain {
             outcomes: Arc::new(executed.outcomes),
             events: Arc::new(executed.events),
             writes: Arc::new(executed.writes),
+            tx_hashes: Arc::new(hashes),
         })
     }
 
@@ -373,7 +377,7 @@ impl Chain {
 
     fn persist(&self, executed: &ExecutedBlock, certificate: &[u8]) -> Result<(), ChainError> {
         let block = &executed.block;
-        let hashes: Vec<Digest> = block.txs.0.iter().map(SignedTx::hash).collect();
+        let hashes = &executed.tx_hashes;
         let account_entries = account_entries(&executed.events);
         let outcomes_bytes = borsh::to_vec(executed.outcomes.as_ref())
             .expect("borsh encoding into a Vec is infallible");
@@ -387,7 +391,7 @@ impl Chain {
             certificate,
             outcomes_bytes: &outcomes_bytes,
             events_bytes: &events_bytes,
-            tx_hashes: &hashes,
+            tx_hashes: hashes,
             account_entries: &account_entries,
             state_writes: &executed.writes,
             state_root: block.header.state_root,
@@ -476,6 +480,7 @@ fn commit_genesis(
         outcomes: Arc::new(Vec::new()),
         events: Arc::new(Vec::new()),
         writes: Arc::new(WriteSet::new()),
+        tx_hashes: Arc::new(Vec::new()),
     })
 }
 
@@ -523,5 +528,6 @@ fn reopen(
         outcomes: Arc::new(outcomes),
         events: Arc::new(Vec::new()),
         writes: Arc::new(WriteSet::new()),
+        tx_hashes: Arc::new(Vec::new()),
     })
 }

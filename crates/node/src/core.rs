@@ -6,7 +6,7 @@ use crate::chain::{Chain, ExecutedBlock, Verdict};
 use crate::mempool::Mempool;
 use crate::metrics::NodeMetrics;
 use cityledger_types::crypto::{SignedMessage, verify_batch};
-use cityledger_types::{Block, Digest, SignedTx};
+use cityledger_types::{Block, SignedTx};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
@@ -91,10 +91,9 @@ impl NodeCore {
     /// Records a newly finalized block: mempool, metrics, subscribers.
     pub fn finalized(&self, executed: &ExecutedBlock, now_ms: u64) {
         let block = &executed.block;
-        let hashes: Vec<Digest> = block.txs.0.iter().map(SignedTx::hash).collect();
         let mempool_len = {
             let mut mempool = self.mempool();
-            mempool.remove_included(hashes.iter());
+            mempool.remove_included(executed.tx_hashes.iter());
             mempool.drop_expired(block.header.timestamp_ms);
             mempool.len()
         };

@@ -186,3 +186,57 @@ pub fn outcomes_root(tx_hashes: &[Digest], outcomes: &[TxOutcome]) -> Digest {
         .collect();
     merkle::root(&leaves)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::SecretKey;
+
+    fn header() -> BlockHeader {
+        BlockHeader {
+            chain_id: ChainId::new("cityledger-dev").unwrap(),
+            height: Height(7),
+            parent: Digest::of(b"parent"),
+            timestamp_ms: 1_800_000_000_000,
+            round: ConsensusRound {
+                epoch: 0,
+                view: 9,
+                parent_view: 8,
+                leader: Some(SecretKey::from_seed([1; 32]).public_key()),
+            },
+            tx_root: Digest::ZERO,
+            outcomes_root: Digest::ZERO,
+            state_root: Digest::of(b"state"),
+            validator_set_hash: Digest::of(b"validators"),
+            tx_count: 0,
+        }
+    }
+
+    /// Pins the header encoding: block ids change only by decision.
+    #[test]
+    fn header_fixture() {
+        assert_eq!(
+            header().id().to_hex(),
+            HEADER_FIXTURE_ID,
+            "block header encoding changed"
+        );
+    }
+
+    const HEADER_FIXTURE_ID: &str =
+        "67dc5f5e15e5a9066d9b164c90b6123420e411f72b296380627ca1dde68f15f2";
+
+    #[test]
+    fn block_round_trip_checks_the_body() {
+        let block = Block {
+            header: header(),
+            txs: BlockTxs::default(),
+        };
+        assert_eq!(Block::from_bytes(&block.to_bytes()).unwrap(), block);
+        let mut lying = block.clone();
+        lying.header.tx_count = 1;
+        assert!(Block::from_bytes(&lying.to_bytes()).is_err());
+        let mut bytes = block.to_bytes();
+        bytes.push(1);
+        assert!(Block::from_bytes(&bytes).is_err());
+    }
+}

@@ -367,5 +367,5 @@ mod tests {
         );
     }
 
-    const FIXTURE_HASH: &str = "pending";
+    const FIXTURE_HASH: &str = "02ad99a88d6466d6cf9c2229beca93a5d4d3b99727435a9006e0f237301e4cfa";
 }

@@ -38,12 +38,38 @@ pub fn now_ms(clock: &impl Clock) -> u64 {
 #[derive(Clone)]
 pub struct App {
     core: Arc<NodeCore>,
+    empty_block_wait: Duration,
 }
 
+/// How often a leader with nothing to propose looks at the mempool again.
+const MEMPOOL_POLL_MS: u64 = 5;
+
 impl App {
-    /// An application over `core`.
-    pub fn new(core: Arc<NodeCore>) -> App {
-        App { core }
+    /// An application over `core`. A leader with an empty mempool waits up
+    /// to `empty_block_wait` for transactions before proposing an empty
+    /// block; it must stay well below the leader timeout.
+    pub fn new(core: Arc<NodeCore>, empty_block_wait: Duration) -> App {
+        App {
+            core,
+            empty_block_wait,
+        }
+    }
+
+    /// Waits, bounded, until the mempool holds a transaction not already in
+    /// a block on the way to finalization. An idle chain then makes a few
+    /// empty blocks per second instead of hundreds, and a busy one is not
+    /// slowed at all.
+    async fn wait_for_transactions(&self, clock: &impl Clock, parent: &ExecutedBlock) {
+        let deadline = clock.current() + self.empty_block_wait;
+        let parent_id = parent.block.id();
+        loop {
+            let in_flight = self.core.chain.in_flight(&parent_id);
+            let waiting = self.core.mempool().take(1, usize::MAX, &in_flight);
+            if !waiting.is_empty() || clock.current() >= deadline {
+                return;
+            }
+            clock.sleep(Duration::from_millis(MEMPOOL_POLL_MS)).await;
+        }
     }
 
     /// The executed state of the first block `ancestry` yields, executing
@@ -115,6 +141,7 @@ where
         _input: (),
     ) -> Option<Digested<EngineBlockBox>> {
         let parent = self.executed_head(ancestry).await?;
+        self.wait_for_transactions(&runtime, &parent).await;
         let core = self.core.clone();
         let round = round_of(&context);
         let timestamp_ms = now_ms(&runtime);

@@ -226,7 +226,7 @@ pub async fn start(
 
     let inline = Inline::new(
         context.child("application"),
-        App::new(core.clone()),
+        App::new(core.clone(), config.leader_timeout / 2),
         marshal_mailbox.clone(),
         FixedEpocher::new(BLOCKS_PER_EPOCH),
     );

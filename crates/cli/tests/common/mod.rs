@@ -1,0 +1,692 @@
+//! Helpers shared by the integration tests: real `cityledger` processes on
+//! 127.0.0.1, each in its own home, and the client calls the tests make
+//! against them.
+//!
+//! Every wait here has a deadline, so a broken node fails a test instead of
+//! hanging it. Nothing asserts a duration.
+
+#![allow(dead_code)]
+
+use cityledger_api::{AccountView, StatusView, SubmitResult, TxStatusView};
+use cityledger_client::{Client, ClientError};
+use cityledger_types::tx::{Memo, TransferOrder, TxBody};
+use cityledger_types::{
+    Action, Address, Amount, ChainId, ClientTxId, CurrencyCode, Digest, LedgerOp, SecretKey,
+    SignedTx,
+};
+use std::collections::BTreeSet;
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Longest any single wait of a test may take.
+pub const WAIT_MAX: Duration = Duration::from_secs(60);
+/// How long a test transaction stays valid.
+pub const TX_LIFETIME_MS: u64 = 30 * 60 * 1000;
+/// Attempts at starting a fresh node (a port may be taken in between
+/// probing and binding).
+const START_ATTEMPTS_MAX: usize = 3;
+/// Lines of a node's log printed when a test fails.
+const LOG_TAIL_LINES: usize = 60;
+/// Ports tried, from below the kernel's ephemeral range (32768 and up on
+/// Linux), so that outgoing connections cannot grab them between probing
+/// and the node's bind.
+const PORT_RANGE: std::ops::Range<u16> = 20_000..32_000;
+const PORT_PROBES_MAX: usize = 500;
+
+/// The binary under test.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_cityledger")
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A seed for this run's randomness: `CITYLEDGER_TEST_SEED` when set (to
+/// replay a failure), else the clock. The caller prints it.
+pub fn test_seed() -> u64 {
+    std::env::var("CITYLEDGER_TEST_SEED")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| now_ms() ^ u64::from(std::process::id()))
+}
+
+static PORTS_HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+/// A port `p` such that `p` (API) and `p + 1` (the dev node's p2p) are both
+/// free now, never handed out before by this process.
+pub fn free_port_pair() -> u16 {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    let mut handed_out = PORTS_HANDED_OUT.lock().expect("port registry lock");
+    for _ in 0..PORT_PROBES_MAX {
+        let port = rng.gen_range(PORT_RANGE);
+        if handed_out.contains(&port) || handed_out.contains(&(port + 1)) {
+            continue;
+        }
+        let Ok(api) = TcpListener::bind(("127.0.0.1", port)) else {
+            continue;
+        };
+        let Ok(p2p) = TcpListener::bind(("127.0.0.1", port + 1)) else {
+            continue;
+        };
+        drop((api, p2p));
+        handed_out.insert(port);
+        handed_out.insert(port + 1);
+        return port;
+    }
+    panic!("no free port pair found in {PORT_PROBES_MAX} probes of {PORT_RANGE:?}");
+}
+
+/// A running `cityledger dev` process. Dropping it kills the process
+/// (SIGKILL) and, when the test is failing, prints the end of its log.
+pub struct Node {
+    child: Option<Child>,
+    /// The API port (p2p is the next one).
+    pub port: u16,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// The node's home.
+    pub home: PathBuf,
+    /// Where its stdout and stderr go.
+    pub log: PathBuf,
+}
+
+impl Node {
+    /// Starts `cityledger dev` on `home` (created on first run) with the API
+    /// on `port`, and waits until it answers `/health`. The log of start
+    /// number `n` of a home is `home.log.n`, next to the home.
+    pub async fn start(home: &Path, port: u16) -> Result<Node, String> {
+        let log = next_log_path(home);
+        let file = fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
+        let err = file.try_clone().map_err(|e| e.to_string())?;
+        let log_filter = std::env::var("CITYLEDGER_TEST_LOG")
+            .unwrap_or_else(|_| "warn,cityledger_node::service=info".to_owned());
+        let child = Command::new(binary())
+            .args(["dev", "--home"])
+            .arg(home)
+            .args(["--api", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", log_filter)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(file))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .map_err(|e| format!("spawn {}: {e}", binary()))?;
+        let mut node = Node {
+            child: Some(child),
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            home: home.to_owned(),
+            log,
+        };
+        node.wait_healthy().await?;
+        Ok(node)
+    }
+
+    /// Starts a node on a fresh home `dir/home`, retrying with another port
+    /// if the first one was taken in the meantime.
+    pub async fn start_fresh(dir: &Path) -> Node {
+        let mut failures = Vec::new();
+        for attempt in 0..START_ATTEMPTS_MAX {
+            let home = dir.join(format!("home-{attempt}"));
+            match Node::start(&home, free_port_pair()).await {
+                Ok(node) => return node,
+                Err(error) => failures.push(error),
+            }
+        }
+        panic!("could not start a dev node: {failures:#?}");
+    }
+
+    /// A client of this node.
+    pub fn client(&self) -> Client {
+        Client::new(&self.url).expect("a valid node URL")
+    }
+
+    /// Polls `/health` until it answers, the process exits or `WAIT_MAX`
+    /// passes.
+    pub async fn wait_healthy(&mut self) -> Result<(), String> {
+        let client = self.client();
+        let deadline = Instant::now() + WAIT_MAX;
+        loop {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(exit)) = child.try_wait()
+            {
+                return Err(format!(
+                    "node on port {} exited with {exit} before becoming healthy:\n{}",
+                    self.port,
+                    self.log_tail()
+                ));
+            }
+            if client.health().await.is_ok() {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "node on port {} not healthy within {WAIT_MAX:?}:\n{}",
+                    self.port,
+                    self.log_tail()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Kills the process with SIGKILL (`Child::kill` on unix) and reaps it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(child) => matches!(child.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    /// The last lines of the node's log.
+    pub fn log_tail(&self) -> String {
+        let text = fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines.len().saturating_sub(LOG_TAIL_LINES);
+        lines[start..].join("\n")
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- last lines of the node log {} ---\n{}\n--- end of node log ---",
+                self.log.display(),
+                self.log_tail()
+            );
+        }
+    }
+}
+
+fn next_log_path(home: &Path) -> PathBuf {
+    let name = home
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "home".to_owned());
+    let parent = home.parent().unwrap_or(Path::new("."));
+    (0..1000)
+        .map(|n| parent.join(format!("{name}.log.{n}")))
+        .find(|path| !path.exists())
+        .expect("fewer than 1000 starts of one home")
+}
+
+/// The key file the CLI writes: `HOME/keys/NAME.json`.
+#[derive(serde::Deserialize)]
+struct KeyFile {
+    name: String,
+    public_key: String,
+    secret_seed: String,
+}
+
+/// Loads the key named `name` from `home`, checking that its public key
+/// matches its seed.
+pub fn load_key(home: &Path, name: &str) -> SecretKey {
+    let path = home.join("keys").join(format!("{name}.json"));
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let file: KeyFile = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not a key file: {e}", path.display()));
+    assert_eq!(file.name, name, "{}", path.display());
+    let mut seed = [0u8; 32];
+    hex::decode_to_slice(&file.secret_seed, &mut seed)
+        .unwrap_or_else(|e| panic!("{}: bad secret_seed: {e}", path.display()));
+    let key = SecretKey::from_seed(seed);
+    assert_eq!(
+        key.public_key().to_hex(),
+        file.public_key,
+        "{}: public_key does not match secret_seed",
+        path.display()
+    );
+    key
+}
+
+/// The treasury admin key of a dev home.
+pub fn treasury_key(home: &Path) -> SecretKey {
+    load_key(home, "treasury")
+}
+
+/// A key from `rng`.
+pub fn random_key(rng: &mut impl rand::RngCore) -> SecretKey {
+    let mut seed = [0u8; 32];
+    rng.fill_bytes(&mut seed);
+    SecretKey::from_seed(seed)
+}
+
+/// The account of `key`.
+pub fn address_of(key: &SecretKey) -> Address {
+    Address::of_key(&key.public_key())
+}
+
+/// An `org:account` address.
+pub fn org_account(alias: &str) -> Address {
+    Address::parse_or_alias(alias).unwrap_or_else(|e| panic!("{alias}: {e}"))
+}
+
+/// The organisation accounts of a dev chain: each organisation's `main`,
+/// and the treasury's `issuance`.
+pub fn dev_org_accounts() -> Vec<Address> {
+    let mut accounts = vec![org_account("treasury:issuance")];
+    for org in [
+        "treasury",
+        "transport",
+        "health",
+        "police",
+        "immigration",
+        "education",
+    ] {
+        accounts.push(org_account(&format!("{org}:main")));
+    }
+    accounts
+}
+
+/// The chain id the node reports.
+pub async fn chain_id(client: &Client) -> ChainId {
+    client.status().await.expect("read /v1/status").chain_id
+}
+
+/// A CITY transfer of `amount` minor units, signed by `key`, with id `id`.
+pub fn transfer(
+    key: &SecretKey,
+    chain_id: &ChainId,
+    from: Address,
+    to: Address,
+    amount: u128,
+    id: &str,
+) -> SignedTx {
+    transfer_expiring(
+        key,
+        chain_id,
+        from,
+        to,
+        amount,
+        id,
+        now_ms() + TX_LIFETIME_MS,
+    )
+}
+
+/// [`transfer`] with an explicit expiry.
+pub fn transfer_expiring(
+    key: &SecretKey,
+    chain_id: &ChainId,
+    from: Address,
+    to: Address,
+    amount: u128,
+    id: &str,
+    expires_at_ms: u64,
+) -> SignedTx {
+    TxBody {
+        chain_id: chain_id.clone(),
+        signer: key.public_key(),
+        id: ClientTxId::new(id).expect("test ids are valid"),
+        expires_at_ms,
+        action: Action::Ledger(LedgerOp::Transfer(TransferOrder {
+            from,
+            to,
+            currency: CurrencyCode::new("CITY").expect("valid code"),
+            amount: Amount(amount),
+            memo: Memo::new("").expect("valid memo"),
+        })),
+    }
+    .sign(key)
+}
+
+/// Submits `txs` through the batch endpoint in chunks of `chunk` and
+/// returns one result per transaction, in order. Items refused because the
+/// mempool is full (503) are resubmitted, a bounded number of times.
+pub async fn submit_batches(client: &Client, txs: &[SignedTx], chunk: usize) -> Vec<SubmitResult> {
+    let mut results = Vec::with_capacity(txs.len());
+    for part in txs.chunks(chunk) {
+        let mut answers: Vec<Option<SubmitResult>> = vec![None; part.len()];
+        let mut todo: Vec<usize> = (0..part.len()).collect();
+        for _attempt in 0..100 {
+            let batch: Vec<SignedTx> = todo.iter().map(|&i| part[i].clone()).collect();
+            let response = client
+                .submit_many(&batch)
+                .await
+                .expect("POST /v1/txs/batch");
+            assert_eq!(response.results.len(), batch.len(), "one result per tx");
+            let mut retry = Vec::new();
+            for (&index, result) in todo.iter().zip(response.results) {
+                match &result {
+                    SubmitResult::Problem(problem) if problem.status == 503 => retry.push(index),
+                    _ => answers[index] = Some(result),
+                }
+            }
+            if retry.is_empty() {
+                break;
+            }
+            todo = retry;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        for (index, answer) in answers.into_iter().enumerate() {
+            results.push(answer.unwrap_or_else(|| {
+                panic!("transaction {index} of a batch stayed refused with 503")
+            }));
+        }
+    }
+    results
+}
+
+/// Submits one transaction and waits for its finalized status.
+pub async fn submit_and_finalize(client: &Client, tx: &SignedTx) -> TxStatusView {
+    let response = client
+        .submit(tx)
+        .await
+        .unwrap_or_else(|e| panic!("submit {}: {e}", tx.hash()));
+    assert_eq!(response.hash, tx.hash());
+    wait_finalized(client, &tx.hash()).await
+}
+
+/// Waits (at most `WAIT_MAX`) for a transaction to be finalized.
+pub async fn wait_finalized(client: &Client, hash: &Digest) -> TxStatusView {
+    client
+        .wait_for_finality(hash, WAIT_MAX.as_millis() as u64)
+        .await
+        .unwrap_or_else(|e| panic!("transaction {hash} not finalized: {e}"))
+}
+
+/// Waits until every hash is finalized and returns the statuses in order.
+/// Polls each one with `GET /v1/txs/{hash}`, skipping those already seen
+/// finalized, until `WAIT_MAX` passes.
+pub async fn wait_all_finalized(client: &Client, hashes: &[Digest]) -> Vec<TxStatusView> {
+    let deadline = Instant::now() + WAIT_MAX;
+    let mut statuses: Vec<Option<TxStatusView>> = vec![None; hashes.len()];
+    loop {
+        let mut missing = 0usize;
+        let mut example = None;
+        for (hash, slot) in hashes.iter().zip(statuses.iter_mut()) {
+            if slot.is_some() {
+                continue;
+            }
+            let status = client
+                .tx_status(hash)
+                .await
+                .unwrap_or_else(|e| panic!("GET /v1/txs/{hash}: {e}"));
+            if status.is_finalized() {
+                *slot = Some(status);
+            } else {
+                missing += 1;
+                example.get_or_insert(status);
+            }
+        }
+        if missing == 0 {
+            return statuses.into_iter().map(Option::unwrap).collect();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{missing} of {} transactions not finalized within {WAIT_MAX:?}; e.g. {example:?}",
+            hashes.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The posted CITY balance of `address`, in minor units (0 when the account
+/// holds none).
+pub async fn balance(client: &Client, address: &Address) -> i128 {
+    let account = client
+        .account(&address.to_string())
+        .await
+        .unwrap_or_else(|e| panic!("GET /v1/accounts/{address}: {e}"));
+    city_balance(&account)
+}
+
+/// The posted CITY balance in an account view, checking that it equals
+/// credits minus debits.
+pub fn city_balance(account: &AccountView) -> i128 {
+    let Some(city) = account
+        .balances
+        .iter()
+        .find(|b| b.currency.as_str() == "CITY")
+    else {
+        return 0;
+    };
+    let posted = city.credits_posted.0 as i128 - city.debits_posted.0 as i128;
+    assert_eq!(
+        city.balance_minor, posted,
+        "balance_minor of {} is not credits_posted - debits_posted",
+        account.address
+    );
+    posted
+}
+
+/// Balances of `addresses`, in order.
+pub async fn balances(client: &Client, addresses: &[Address]) -> Vec<i128> {
+    let mut out = Vec::with_capacity(addresses.len());
+    for address in addresses {
+        out.push(balance(client, address).await);
+    }
+    out
+}
+
+/// The node's status.
+pub async fn status(client: &Client) -> StatusView {
+    client.status().await.expect("GET /v1/status")
+}
+
+/// Waits until the mempool is empty (at most `WAIT_MAX`).
+pub async fn wait_mempool_empty(client: &Client) -> StatusView {
+    let deadline = Instant::now() + WAIT_MAX;
+    loop {
+        let status = status(client).await;
+        if status.mempool_size == 0 {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "mempool still holds {} transactions after {WAIT_MAX:?}",
+            status.mempool_size
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The outcome code of a finalized status: `None` when applied, the
+/// rejection code otherwise. Panics if the status is not finalized.
+pub fn outcome_code(status: &TxStatusView) -> Option<String> {
+    match status {
+        TxStatusView::Finalized { outcome, .. } => match outcome {
+            cityledger_api::OutcomeView::Applied => None,
+            cityledger_api::OutcomeView::Rejected { code, .. } => Some(code.clone()),
+        },
+        other => panic!("expected a finalized status, got {other:?}"),
+    }
+}
+
+/// The problem of a client error, or a panic naming `what`.
+pub fn expect_problem(
+    result: Result<impl std::fmt::Debug, ClientError>,
+    what: &str,
+) -> (u16, cityledger_api::Problem) {
+    match result {
+        Err(ClientError::Problem { status, problem }) => (status, *problem),
+        other => panic!("{what}: expected a problem document, got {other:?}"),
+    }
+}
+
+/// The output of a finished CLI run.
+#[derive(Debug)]
+pub struct CliOutput {
+    /// Exit code (`None` if killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl CliOutput {
+    /// Whether it exited with 0.
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+/// Runs `cityledger ARGS` to completion, killing it after `WAIT_MAX`.
+/// Output goes to files, so that a chatty command cannot block on a full
+/// pipe while we wait.
+pub fn run_cli(args: &[&str]) -> CliOutput {
+    let dir = tempfile::tempdir().expect("temporary directory for CLI output");
+    let out_path = dir.path().join("stdout");
+    let err_path = dir.path().join("stderr");
+    let mut child = Command::new(binary())
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(
+            fs::File::create(&out_path).expect("stdout file"),
+        ))
+        .stderr(Stdio::from(
+            fs::File::create(&err_path).expect("stderr file"),
+        ))
+        .spawn()
+        .expect("spawn the cityledger binary");
+    let deadline = Instant::now() + WAIT_MAX;
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait for the CLI") {
+            break exit;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`cityledger {}` did not finish within {WAIT_MAX:?}; stderr:\n{}",
+                args.join(" "),
+                fs::read_to_string(&err_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    CliOutput {
+        code: exit.code(),
+        stdout: fs::read_to_string(&out_path).unwrap_or_default(),
+        stderr: fs::read_to_string(&err_path).unwrap_or_default(),
+    }
+}
+
+/// A raw HTTP answer: status, content type and body.
+#[derive(Debug)]
+pub struct RawAnswer {
+    /// HTTP status.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl RawAnswer {
+    /// The body as JSON, or a panic showing it.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body of HTTP {} is not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// Asserts this is an RFC 9457 problem with `status` and `code`, and
+    /// returns the document.
+    pub fn problem(&self, status: u16, code: &str) -> serde_json::Value {
+        let body = self.json();
+        assert_eq!(self.status, status, "HTTP status; body {body}");
+        assert_eq!(
+            self.content_type.as_deref(),
+            Some("application/problem+json"),
+            "content type of a problem; body {body}"
+        );
+        assert_eq!(body["status"], status, "problem status; body {body}");
+        assert_eq!(body["code"], code, "problem code; body {body}");
+        assert_eq!(
+            body["type"],
+            format!("/problems/{code}"),
+            "problem type; body {body}"
+        );
+        assert!(body["title"].is_string(), "problem title; body {body}");
+        assert!(body["detail"].is_string(), "problem detail; body {body}");
+        body
+    }
+}
+
+/// A plain HTTP client with a request timeout, for requests the SDK would
+/// never send.
+pub fn raw_http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("build an HTTP client")
+}
+
+/// Sends `method url` with an optional body and content type.
+pub async fn raw_request(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    content_type: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> RawAnswer {
+    let mut request = http.request(method, url);
+    if let Some(content_type) = content_type {
+        request = request.header(reqwest::header::CONTENT_TYPE, content_type);
+    }
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("request to {url}: {e}"));
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = response
+        .bytes()
+        .await
+        .unwrap_or_else(|e| panic!("body from {url}: {e}"))
+        .to_vec();
+    RawAnswer {
+        status,
+        content_type,
+        body,
+    }
+}
+
+/// `POST url` with a JSON body given as text.
+pub async fn post_json_text(http: &reqwest::Client, url: &str, body: &str) -> RawAnswer {
+    raw_request(
+        http,
+        reqwest::Method::POST,
+        url,
+        Some("application/json"),
+        Some(body.as_bytes().to_vec()),
+    )
+    .await
+}
+
+/// `GET url`.
+pub async fn get(http: &reqwest::Client, url: &str) -> RawAnswer {
+    raw_request(http, reqwest::Method::GET, url, None, None).await
+}
