@@ -77,9 +77,17 @@ impl Drop for DevNode {
     }
 }
 
+/// A port free on 127.0.0.1 whose successor is free too: the dev node
+/// listens for peers on the API port + 1.
 fn free_port() -> Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("find a free port")?;
-    Ok(listener.local_addr()?.port())
+    for _attempt in 0..64 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").context("find a free port")?;
+        let port = listener.local_addr()?.port();
+        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("found no two adjacent free ports on 127.0.0.1")
 }
 
 fn start_dev_node() -> Result<(DevNode, String, PathBuf)> {

@@ -316,8 +316,9 @@ pub fn transfer(args: TransferArgs, json: bool) -> Result<()> {
     };
     let id = match &args.id {
         Some(id) => ClientTxId::new(id.as_str()).context("--id")?,
-        None => ClientTxId::new(hex::encode(random_key().seed()[..16].to_vec()))
-            .expect("hex ids are valid"),
+        None => {
+            ClientTxId::new(hex::encode(&random_key().seed()[..16])).expect("hex ids are valid")
+        }
     };
     let tx = TxBody {
         chain_id: genesis.chain_id.clone(),
@@ -367,12 +368,11 @@ fn report_final(status: &TxStatusView, json: bool) -> Result<()> {
     else {
         bail!("transaction {} was not finalized", status.hash());
     };
-    if json {
-        println!("{}", serde_json::to_string(status)?);
-    }
     match outcome {
         OutcomeView::Applied => {
-            if !json {
+            if json {
+                println!("{}", serde_json::to_string(status)?);
+            } else {
                 println!("finalized at height {height} (tx {hash})");
             }
             Ok(())

@@ -94,7 +94,9 @@ async fn bad_requests_get_specific_errors_and_change_nothing() {
     let batch_url = format!("{url}/v1/txs/batch");
     let cases: &[(&str, &str, &str, &str)] = &[
         // (url, body, code, field)
-        (&submit_url, "{\"tx\": ", "malformed_json", "body"),
+        // Cut short inside the value of `tx`: the path names it.
+        (&submit_url, "{\"tx\": ", "malformed_json", "tx"),
+        (&submit_url, "{\"tx\"", "malformed_json", "body"),
         (&submit_url, "not json at all", "malformed_json", "body"),
         (&submit_url, "{}", "malformed_json", "tx"),
         (&submit_url, "{\"tx\": 5}", "malformed_json", "tx"),
@@ -438,8 +440,10 @@ async fn bad_requests_get_specific_errors_and_change_nothing() {
     ];
     assert_eq!(after, expected_after, "balances of {watched:?}");
     assert_eq!(after.iter().sum::<i128>(), 0, "money is conserved");
+    // (The forged transaction shares its hash with the genuine one, since
+    // the hash does not cover the signature, so it is not listed here.)
     for (tx, what) in [
-        (&forged, "forged"),
+        (&far, "far"),
         (&foreign, "foreign"),
         (&expired, "expired"),
         (&reuse, "reuse"),

@@ -31,12 +31,15 @@ struct LoadedBlock {
     events: Vec<(Option<u32>, serde_json::Value)>,
 }
 
+/// Recently read blocks, oldest first.
+type BlockCache = VecDeque<(Height, Arc<LoadedBlock>)>;
+
 /// The node as the REST API sees it.
 pub struct ApiService<E> {
     core: Arc<NodeCore>,
     admission: Admission,
     runtime: Arc<E>,
-    cache: Arc<Mutex<VecDeque<(Height, Arc<LoadedBlock>)>>>,
+    cache: Arc<Mutex<BlockCache>>,
 }
 
 impl<E> Clone for ApiService<E> {

@@ -243,7 +243,13 @@ fn replayed_id_is_inadmissible() {
     chain.block(std::slice::from_ref(&fund));
     chain.time_ms += 1000;
     let env = chain.env();
-    let error = execute_block(&chain.state, &env, &[fund.clone()], Mode::Verify).unwrap_err();
+    let error = execute_block(
+        &chain.state,
+        &env,
+        std::slice::from_ref(&fund),
+        Mode::Verify,
+    )
+    .unwrap_err();
     assert!(
         matches!(error.reason, Inadmissible::DuplicateId { first_tx, .. } if first_tx == fund.hash())
     );

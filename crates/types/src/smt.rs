@@ -881,7 +881,7 @@ impl StateProof {
                 }
                 // Another key's leaf proves absence only where it stands for
                 // the whole subtree on the key's path.
-                if false && !shares_prefix(&leaf.key_hash, key_hash, self.depth()) {
+                if !shares_prefix(&leaf.key_hash, key_hash, self.depth()) {
                     return Err(ProofError::LeafOffPath {
                         depth: self.depth(),
                     });

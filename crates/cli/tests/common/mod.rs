@@ -541,9 +541,17 @@ impl CliOutput {
 }
 
 /// Runs `cityledger ARGS` to completion, killing it after `WAIT_MAX`.
-/// Output goes to files, so that a chatty command cannot block on a full
-/// pipe while we wait.
 pub fn run_cli(args: &[&str]) -> CliOutput {
+    run_cli_within(args, WAIT_MAX)
+}
+
+/// Runs `cityledger ARGS` to completion, killing it (and every process it
+/// started) after `timeout`. The command runs in its own process group, so
+/// that a node it started (as `bench` does) dies with it. Output goes to
+/// files, so that a chatty command cannot block on a full pipe while we
+/// wait.
+pub fn run_cli_within(args: &[&str], timeout: Duration) -> CliOutput {
+    use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().expect("temporary directory for CLI output");
     let out_path = dir.path().join("stdout");
     let err_path = dir.path().join("stderr");
@@ -557,18 +565,23 @@ pub fn run_cli(args: &[&str]) -> CliOutput {
         .stderr(Stdio::from(
             fs::File::create(&err_path).expect("stderr file"),
         ))
+        .process_group(0)
         .spawn()
         .expect("spawn the cityledger binary");
-    let deadline = Instant::now() + WAIT_MAX;
+    let deadline = Instant::now() + timeout;
     let exit = loop {
         if let Some(exit) = child.try_wait().expect("wait for the CLI") {
             break exit;
         }
         if Instant::now() > deadline {
+            // The group's id is the child's pid (process_group(0)).
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status();
             let _ = child.kill();
             let _ = child.wait();
             panic!(
-                "`cityledger {}` did not finish within {WAIT_MAX:?}; stderr:\n{}",
+                "`cityledger {}` did not finish within {timeout:?}; stderr:\n{}",
                 args.join(" "),
                 fs::read_to_string(&err_path).unwrap_or_default()
             );
