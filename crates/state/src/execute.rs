@@ -114,7 +114,7 @@ pub fn execute_block(
     txs: &[SignedTx],
     mode: Mode,
 ) -> Result<Executed, InvalidBlock> {
-    let mut layer = Layer::new(parent);
+    let mut layer = Layer::caching(parent);
     let mut executed = Executed::default();
     let mut block_events = Vec::new();
     ledger::sweep_timeouts(&mut layer, env.timestamp_ms, &mut block_events);

@@ -8,6 +8,7 @@
 use borsh::{BorshDeserialize, BorshSerialize};
 use cityledger_types::encoding;
 use cityledger_types::records::StateKey;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// Read access to a state version. Implemented by the node over the
@@ -25,6 +26,11 @@ pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 pub struct Layer<'a> {
     base: &'a dyn StateRead,
     writes: WriteSet,
+    /// Values read from `base`, when caching: the block layer reads the same
+    /// records (the currency, organisation accounts) once per transaction,
+    /// and each read from the tree costs a hash and a walk. The base does not
+    /// change while a block executes, so a cached read stays true.
+    reads: Option<RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>>,
 }
 
 impl<'a> Layer<'a> {
@@ -33,6 +39,15 @@ impl<'a> Layer<'a> {
         Layer {
             base,
             writes: WriteSet::new(),
+            reads: None,
+        }
+    }
+
+    /// An empty layer over `base` that remembers what it read from it.
+    pub fn caching(base: &'a dyn StateRead) -> Self {
+        Layer {
+            reads: Some(RefCell::new(BTreeMap::new())),
+            ..Layer::new(base)
         }
     }
 
@@ -72,10 +87,18 @@ impl<'a> Layer<'a> {
 
 impl StateRead for Layer<'_> {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        match self.writes.get(key) {
-            Some(value) => value.clone(),
-            None => self.base.get(key),
+        if let Some(value) = self.writes.get(key) {
+            return value.clone();
         }
+        let Some(reads) = &self.reads else {
+            return self.base.get(key);
+        };
+        if let Some(value) = reads.borrow().get(key) {
+            return value.clone();
+        }
+        let value = self.base.get(key);
+        reads.borrow_mut().insert(key.to_vec(), value.clone());
+        value
     }
 }
 
@@ -102,5 +125,45 @@ impl MemoryState {
 impl StateRead for MemoryState {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
         self.0.get(key).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    struct Counting {
+        inner: MemoryState,
+        reads: Cell<usize>,
+    }
+
+    impl StateRead for Counting {
+        fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+            self.reads.set(self.reads.get() + 1);
+            self.inner.get(key)
+        }
+    }
+
+    #[test]
+    fn caching_layer_reads_the_base_once_and_writes_win() {
+        let mut inner = MemoryState::default();
+        inner.0.insert(b"k".to_vec(), b"base".to_vec());
+        let base = Counting {
+            inner,
+            reads: Cell::new(0),
+        };
+        let mut layer = Layer::caching(&base);
+        assert_eq!(layer.get(b"k"), Some(b"base".to_vec()));
+        assert_eq!(layer.get(b"k"), Some(b"base".to_vec()));
+        assert_eq!(layer.get(b"absent"), None);
+        assert_eq!(layer.get(b"absent"), None);
+        assert_eq!(base.reads.get(), 2, "one base read per key");
+        layer.absorb(BTreeMap::from([(b"k".to_vec(), None)]));
+        assert_eq!(layer.get(b"k"), None, "a write shadows the cached read");
+        let plain = Layer::new(&base);
+        plain.get(b"k");
+        plain.get(b"k");
+        assert_eq!(base.reads.get(), 4, "a plain layer does not cache");
     }
 }
