@@ -10,6 +10,11 @@ use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+// The node allocates and frees state-tree nodes at a high rate; glibc's
+// allocator doubles the cost of a tree update (crates/types/examples/smt_bench.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// CityLedger: a permissioned BFT ledger for a city's agencies and citizens.
 #[derive(Parser)]
 #[command(name = "cityledger", version, about)]

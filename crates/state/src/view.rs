@@ -22,6 +22,9 @@ pub trait StateRead {
 /// iteration order, and so everything derived from it, is deterministic.
 pub type WriteSet = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// Values read from a base, including the absence of a value.
+type ReadCache = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
 /// A layer of writes over a base.
 pub struct Layer<'a> {
     base: &'a dyn StateRead,
@@ -30,7 +33,7 @@ pub struct Layer<'a> {
     /// records (the currency, organisation accounts) once per transaction,
     /// and each read from the tree costs a hash and a walk. The base does not
     /// change while a block executes, so a cached read stays true.
-    reads: Option<RefCell<BTreeMap<Vec<u8>, Option<Vec<u8>>>>>,
+    reads: Option<RefCell<ReadCache>>,
 }
 
 impl<'a> Layer<'a> {

@@ -3,6 +3,23 @@
 //!
 //! Run with `cargo run --release -p cityledger-types --example smt_bench`.
 //! Seeded, so two runs do the same work.
+//!
+//! Results on a 2-core AMD EPYC VM (SHA-NI), shared with a running compiler,
+//! so about ±15%; four runs, default glibc allocator, then with
+//! `GLIBC_TUNABLES=glibc.malloc.tcache_count=65535`:
+//!
+//! | measure                                  | default glibc   | tcache tuned    |
+//! |------------------------------------------|-----------------|-----------------|
+//! | `from_entries`, 1M entries               | 2.0 s           | 1.6 s           |
+//! | resident memory                          | 313 bytes/entry | 313 bytes/entry |
+//! | `apply`, old version freed each batch    | 56k-60k/s       | 97k-104k/s      |
+//! | `apply`, versions kept                   | 128k-146k/s     | 157k-165k/s     |
+//! | then freeing the 20 old versions         | 1.4-1.6 s       | 1.1-1.3 s       |
+//! | `apply_in_place`                         | 199k-220k/s     | 214k-235k/s     |
+//! | `prove` / `verify`                       | ~190k/s, ~125k/s|                 |
+//!
+//! `apply_in_place` reaches ~300k/s on a freshly built tree, whose nodes lie
+//! in path order; here it runs after the `apply` rounds have scattered them.
 
 use cityledger_types::smt::SparseMerkleTree;
 use std::time::{Duration, Instant};

@@ -39,16 +39,16 @@
 //! blocks, 1.2 µs at ~65 ns a block. The rest is memory: the private part of a
 //! path is ~8 nodes, each a cache miss on a tree of ~300 MB.
 //!
-//! - `apply_in_place` only reads and rewrites those nodes: ~3 µs a write.
+//! - `apply_in_place` only reads and rewrites those nodes: 3 to 5 µs a write.
 //! - `apply` also allocates ~9 nodes per write, bumps the reference count of
 //!   each untouched sibling (another miss), and the old version later frees
-//!   as many: ~7 µs a write, and about twice that with glibc's allocator
-//!   when the old version is freed between batches, from the allocator's
-//!   consolidation of freed chunks. A node binary should use a better global
-//!   allocator, or set `GLIBC_TUNABLES=glibc.malloc.tcache_count=65535`.
+//!   as many: 6 to 8 µs a write, plus ~3.5 µs to free it later. With glibc's
+//!   allocator, freeing the old version between batches doubles that, as the
+//!   allocator consolidates the freed chunks and then serves the next batch
+//!   from its slow path; a node binary should use another global allocator,
+//!   or set `GLIBC_TUNABLES=glibc.malloc.tcache_count=65535`.
 //!
-//! Measured with `cargo run --release -p cityledger-types --example smt_bench`
-//! (see that file for the numbers).
+//! `examples/smt_bench.rs` measures these and records the results.
 
 use crate::digest::{DIGEST_LEN, Digest};
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -558,8 +558,8 @@ impl SparseMerkleTree {
 
     /// Same result as `*self = self.apply(writes)`, but nodes that no other
     /// version shares are changed in place instead of being copied and then
-    /// freed with the old version: about twice as fast. Nodes shared with a
-    /// clone are copied, so clones never change.
+    /// freed with the old version: two to four times as fast. Nodes shared
+    /// with a clone are copied, so clones never change.
     ///
     /// Use it on the commit path, where the old version is not kept. If it
     /// panics (a broken invariant), `self` is left empty.
