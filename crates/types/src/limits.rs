@@ -48,6 +48,16 @@ pub const PENDING_TIMEOUTS_PER_BLOCK_MAX: usize = 10_000;
 /// Most Merkle siblings in a transaction inclusion proof (2^32 transactions).
 pub const TX_PROOF_DEPTH_MAX: usize = 32;
 
+/// Deepest possible state-tree path: one level per bit of a key hash.
+pub const TREE_DEPTH_MAX: usize = crate::digest::DIGEST_LEN * 8;
+/// Largest borsh encoding of a state proof, for decoding one from outside
+/// with `encoding::decode_exact`: the depth, a full bitmap, a sibling at every
+/// level and the terminal leaf.
+pub const STATE_PROOF_BYTES_MAX: usize = 2
+    + (4 + TREE_DEPTH_MAX / 8)
+    + (4 + TREE_DEPTH_MAX * crate::digest::DIGEST_LEN)
+    + (1 + 2 * crate::digest::DIGEST_LEN);
+
 const _: () = assert!(TX_PER_BLOCK_MAX * 64 <= BLOCK_BYTES_MAX);
 const _: () = assert!(TX_BYTES_MAX <= BLOCK_BYTES_MAX);
 const _: () = assert!((1u64 << TX_PROOF_DEPTH_MAX) as usize >= TX_PER_BLOCK_MAX);

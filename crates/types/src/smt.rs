@@ -55,16 +55,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use std::fmt;
 use std::sync::Arc;
 
-/// Deepest possible path: one level per bit of a key hash.
-// TODO(limits): move to `limits.rs` with the other protocol bounds.
-pub const TREE_DEPTH_MAX: usize = DIGEST_LEN * 8;
-
-/// Largest borsh encoding of a [`StateProof`], for decoding one from outside
-/// with `encoding::decode_exact`: the depth, a full bitmap, a sibling at every
-/// level and the terminal leaf.
-// TODO(limits): move to `limits.rs` with the other protocol bounds.
-pub const STATE_PROOF_BYTES_MAX: usize =
-    2 + (4 + TREE_DEPTH_MAX / 8) + (4 + TREE_DEPTH_MAX * DIGEST_LEN) + (1 + 2 * DIGEST_LEN);
+pub use crate::limits::{STATE_PROOF_BYTES_MAX, TREE_DEPTH_MAX};
 
 const _: () = assert!(
     TREE_DEPTH_MAX <= u16::MAX as usize,
