@@ -459,17 +459,7 @@ async fn cli_errors_name_the_argument_and_exit_non_zero() {
     let client = node.client();
     let home = node.home.to_str().expect("UTF-8 temporary path").to_owned();
     let url = node.url.clone();
-    let cli = |args: &[&str]| -> CliOutput {
-        let output = run_cli(args);
-        eprintln!(
-            "$ cityledger {}\n[exit {:?}]\n{}{}",
-            args.join(" "),
-            output.code,
-            output.stdout,
-            output.stderr
-        );
-        output
-    };
+    let cli = run_cli_logged;
     let dana = cli(&["keys", "new", "dana", "--home", &home]);
     assert!(dana.success(), "{dana:?}");
     let dana = dana.stdout.trim().to_owned();

@@ -289,16 +289,7 @@ async fn readme_walkthrough_with_the_cli() {
     let node = Node::start_fresh(dir.path()).await;
     let home = node.home.to_str().expect("UTF-8 temporary path").to_owned();
     let url = node.url.clone();
-    let cli = |args: &[&str]| -> CliOutput {
-        let output = run_cli(args);
-        eprintln!(
-            "$ cityledger {}\n{}{}",
-            args.join(" "),
-            output.stdout,
-            output.stderr
-        );
-        output
-    };
+    let cli = run_cli_logged;
 
     // 1. Citizen keys: the plain form prints the address, the JSON form
     // names it too.

@@ -545,6 +545,20 @@ pub fn run_cli(args: &[&str]) -> CliOutput {
     run_cli_within(args, WAIT_MAX)
 }
 
+/// Runs `cityledger ARGS` like [`run_cli`] and echoes the command, its exit
+/// code and its output to stderr, so a failing test shows the session.
+pub fn run_cli_logged(args: &[&str]) -> CliOutput {
+    let output = run_cli(args);
+    eprintln!(
+        "$ cityledger {}\n[exit {:?}]\n{}{}",
+        args.join(" "),
+        output.code,
+        output.stdout,
+        output.stderr
+    );
+    output
+}
+
 /// Runs `cityledger ARGS` to completion, killing it (and every process it
 /// started) after `timeout`. The command runs in its own process group, so
 /// that a node it started (as `bench` does) dies with it. Output goes to
