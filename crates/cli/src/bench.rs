@@ -146,8 +146,7 @@ pub fn run(args: BenchArgs, json: bool) -> Result<()> {
 fn transfer(
     key: &SecretKey,
     chain_id: &ChainId,
-    from: Address,
-    to: Address,
+    (from, to, amount): (Address, Address, Amount),
     id: String,
 ) -> SignedTx {
     TxBody {
@@ -159,7 +158,7 @@ fn transfer(
             from,
             to,
             currency: CurrencyCode::new("CITY").expect("valid code"),
-            amount: Amount(1),
+            amount,
             memo: Memo::new("").expect("valid memo"),
         })),
     }
@@ -183,17 +182,13 @@ async fn drive(args: &BenchArgs, node: &str, home: &std::path::Path) -> Result<s
         .iter()
         .enumerate()
         .map(|(i, to)| {
-            let mut tx = transfer(
+            let amount = Amount(u128::from(args.transactions) + 1_000);
+            transfer(
                 &treasury,
                 &chain_id,
-                issuance,
-                *to,
+                (issuance, *to, amount),
                 format!("bench-{run_tag}-fund-{i}"),
-            );
-            if let Action::Ledger(LedgerOp::Transfer(order)) = &mut tx.body.action {
-                order.amount = Amount(u128::from(args.transactions) + 1_000);
-            }
-            tx.body.clone().sign(&treasury)
+            )
         })
         .collect();
     submit_all(&client, &funding).await?;
@@ -207,55 +202,36 @@ async fn drive(args: &BenchArgs, node: &str, home: &std::path::Path) -> Result<s
         .context("fund the senders")?;
 
     let txs = sign_transfers(args, &senders, &addresses, &chain_id, &run_tag);
-    let start_height = client.status().await?.height;
     let progress = progress_bar(args);
     let started = Instant::now();
-    let mut submitted_at: HashMap<Digest, Instant> = HashMap::with_capacity(txs.len());
-    let mut latencies_ms: Vec<u64> = Vec::with_capacity(txs.len());
-    let mut next_height = start_height.next();
+    let mut finality = Finality::new(client.status().await?.height, txs.len());
     let deadline = started + Duration::from_secs(args.timeout_s);
-    let mut blocks = 0u64;
     for (index, chunk) in txs.chunks(SUBMIT_BATCH).enumerate() {
         if args.rate > 0 {
             let due =
                 started + Duration::from_secs_f64((index * SUBMIT_BATCH) as f64 / args.rate as f64);
             tokio::time::sleep_until(due.into()).await;
         }
-        let now = Instant::now();
-        for tx in chunk {
-            submitted_at.insert(tx.hash(), now);
-        }
+        finality.submitted(chunk);
         submit_all(&client, chunk).await?;
-        blocks += collect_finalized(
-            &client,
-            &mut next_height,
-            &mut submitted_at,
-            &mut latencies_ms,
-        )
-        .await?;
-        progress.set_position(latencies_ms.len() as u64);
+        finality.poll(&client, &progress).await?;
     }
-    while latencies_ms.len() < txs.len() {
+    while finality.latencies_ms.len() < txs.len() {
         if Instant::now() > deadline {
             bail!(
                 "only {} of {} transfers finalized within {} s",
-                latencies_ms.len(),
+                finality.latencies_ms.len(),
                 txs.len(),
                 args.timeout_s
             );
         }
         tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
-        blocks += collect_finalized(
-            &client,
-            &mut next_height,
-            &mut submitted_at,
-            &mut latencies_ms,
-        )
-        .await?;
-        progress.set_position(latencies_ms.len() as u64);
+        finality.poll(&client, &progress).await?;
     }
     progress.finish_and_clear();
     let duration_s = started.elapsed().as_secs_f64();
+    let blocks = finality.blocks;
+    let mut latencies_ms = finality.latencies_ms;
     latencies_ms.sort_unstable();
     let percentile = |p: f64| latencies_ms[((latencies_ms.len() - 1) as f64 * p).round() as usize];
     Ok(serde_json::json!({
@@ -311,8 +287,7 @@ fn sign_transfers(
                             transfer(
                                 &senders[from],
                                 chain_id,
-                                addresses[from],
-                                addresses[to],
+                                (addresses[from], addresses[to], Amount(1)),
                                 format!("bench-{run_tag}-{i}"),
                             )
                         })
@@ -353,24 +328,48 @@ async fn submit_all(client: &Client, txs: &[SignedTx]) -> Result<()> {
     bail!("the node stayed full for a minute")
 }
 
-async fn collect_finalized(
-    client: &Client,
-    next_height: &mut Height,
-    submitted_at: &mut HashMap<Digest, Instant>,
-    latencies_ms: &mut Vec<u64>,
-) -> Result<u64> {
-    let tip = client.status().await?.height;
-    let mut blocks = 0;
-    while *next_height <= tip {
-        let block = client.block(*next_height).await?;
-        let seen = Instant::now();
-        for tx in &block.txs {
-            if let Some(sent) = submitted_at.remove(&tx.hash) {
-                latencies_ms.push(seen.duration_since(sent).as_millis() as u64);
-            }
+/// Follows finalized blocks and records, for each benchmark transaction, the
+/// time from its submission to the moment its block was seen finalized.
+struct Finality {
+    next_height: Height,
+    submitted_at: HashMap<Digest, Instant>,
+    latencies_ms: Vec<u64>,
+    blocks: u64,
+}
+
+impl Finality {
+    fn new(tip: Height, transactions: usize) -> Finality {
+        Finality {
+            next_height: tip.next(),
+            submitted_at: HashMap::with_capacity(transactions),
+            latencies_ms: Vec::with_capacity(transactions),
+            blocks: 0,
         }
-        *next_height = next_height.next();
-        blocks += 1;
     }
-    Ok(blocks)
+
+    fn submitted(&mut self, txs: &[SignedTx]) {
+        let now = Instant::now();
+        for tx in txs {
+            self.submitted_at.insert(tx.hash(), now);
+        }
+    }
+
+    /// Reads every block finalized since the last poll.
+    async fn poll(&mut self, client: &Client, progress: &ProgressBar) -> Result<()> {
+        let tip = client.status().await?.height;
+        while self.next_height <= tip {
+            let block = client.block(self.next_height).await?;
+            let seen = Instant::now();
+            for tx in &block.txs {
+                if let Some(sent) = self.submitted_at.remove(&tx.hash) {
+                    self.latencies_ms
+                        .push(seen.duration_since(sent).as_millis() as u64);
+                }
+            }
+            self.next_height = self.next_height.next();
+            self.blocks += 1;
+        }
+        progress.set_position(self.latencies_ms.len() as u64);
+        Ok(())
+    }
 }
