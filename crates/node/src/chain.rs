@@ -15,8 +15,9 @@ use crate::limits::SPECULATIVE_BLOCKS_MAX;
 use cityledger_state::genesis::genesis_writes;
 use cityledger_state::{BlockEnv, Event, InvalidBlock, Mode, StateRead, WriteSet, execute_block};
 use cityledger_storage::{BlockCommit, Committed, Store, StoreError};
-use cityledger_types::block::{BlockTxs, ConsensusRound, outcomes_root, tx_root};
+use cityledger_types::block::{BlockTxs, ConsensusRound, outcomes_root, tx_leaf, tx_root};
 use cityledger_types::genesis::Genesis;
+use cityledger_types::merkle;
 use cityledger_types::smt::SparseMerkleTree;
 use cityledger_types::{Address, Block, BlockHeader, ChainId, Digest, Height, SignedTx, TxOutcome};
 use std::collections::HashMap;
@@ -285,8 +286,10 @@ impl Chain {
             &self.chain_id,
             &self.validator_set_hash,
         )?;
-        if tx_root(&block.txs.0) != header.tx_root || header.tx_count as usize != block.txs.0.len()
-        {
+        // Each hash re-encodes its transaction: compute them once for both roots.
+        let hashes: Vec<Digest> = block.txs.0.iter().map(SignedTx::hash).collect();
+        let tx_leaves: Vec<Digest> = hashes.iter().map(tx_leaf).collect();
+        if merkle::root(&tx_leaves) != header.tx_root || header.tx_count as usize != hashes.len() {
             return Err("tx_root or tx_count does not match the body".into());
         }
         let executed = execute_block(
@@ -296,7 +299,6 @@ impl Chain {
             Mode::Verify,
         )
         .map_err(|InvalidBlock { index, reason }| format!("transaction {index}: {reason}"))?;
-        let hashes: Vec<Digest> = block.txs.0.iter().map(SignedTx::hash).collect();
         if outcomes_root(&hashes, &executed.outcomes) != header.outcomes_root {
             return Err("outcomes_root does not match execution".into());
         }
