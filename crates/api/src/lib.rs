@@ -28,7 +28,7 @@ pub mod tx_text;
 pub use account::{AccountKindView, AccountTxItem, AccountTxsPage, AccountView, BalanceView};
 pub use block::{BlockView, RoundView};
 pub use problem::Problem;
-pub use status::{HealthView, StatusView, ValidatorView};
+pub use status::{EquivocationView, HealthView, StatusView, ValidatorView};
 pub use stream::{StreamEvent, StreamEventItem};
 pub use tx::{
     ActionView, LedgerOpView, OutcomeView, SubmitResult, SubmitTxRequest, SubmitTxResponse,
@@ -75,6 +75,7 @@ use utoipa::OpenApi;
         AccountTxItem,
         StatusView,
         ValidatorView,
+        EquivocationView,
         HealthView,
         StreamEvent,
         StreamEventItem,

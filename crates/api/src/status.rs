@@ -14,6 +14,27 @@ pub struct ValidatorView {
     /// Its consensus key, hex.
     #[schema(value_type = String)]
     pub key: PublicKey,
+    /// Highest consensus view this node has seen a vote of it for; absent
+    /// before the first.
+    pub last_view: Option<u64>,
+    /// When this node last saw a vote of it, ms since the Unix epoch.
+    pub last_seen_ms: Option<u64>,
+    /// Whether it voted within the liveness window (this node: always).
+    pub live: bool,
+}
+
+/// Evidence that a validator signed two conflicting messages in one view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EquivocationView {
+    /// The validator's consensus key, hex.
+    #[schema(value_type = String)]
+    pub validator: PublicKey,
+    /// The view in which it equivocated.
+    pub view: u64,
+    /// `conflicting_notarize`, `conflicting_finalize` or `nullify_finalize`.
+    pub kind: String,
+    /// When this node detected it, ms since the Unix epoch.
+    pub detected_ms: u64,
 }
 
 /// What a node knows about the chain and itself.
@@ -49,6 +70,15 @@ pub struct StatusView {
     pub version: String,
     /// Whether the node is catching up with its peers.
     pub syncing: bool,
+    /// Highest consensus view this node has seen.
+    pub view: u64,
+    /// Finalized views this node has seen certified but not yet committed:
+    /// the catch-up still to do (0 when in step).
+    pub views_behind: u64,
+    /// Validators that voted within the liveness window, this one included.
+    pub validators_live: u32,
+    /// Equivocations detected since start, newest last (bounded).
+    pub equivocations: Vec<EquivocationView>,
 }
 
 /// Liveness of the REST server.

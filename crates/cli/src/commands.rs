@@ -33,9 +33,11 @@ pub fn now_ms() -> u64 {
 fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colour codes only on a terminal: node logs usually go to files.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .try_init();
 }
 
@@ -149,17 +151,47 @@ fn start(home: &Home, config: NodeConfig) -> Result<()> {
     .with_context(|| format!("node in {} failed", home.dir().display()))
 }
 
-/// `cityledger init`.
-pub fn init(
-    dir: &Path,
-    validators: u16,
-    organisations: Option<Vec<String>>,
-    base_port: u16,
-    chain_id: &str,
-    json: bool,
-) -> Result<()> {
-    let names: Vec<String> =
-        organisations.unwrap_or_else(|| DEV_ORGS.iter().map(|s| s.to_string()).collect());
+/// One node of a network created by [`create_network`].
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NetworkNode {
+    /// Its organisation's name, also its directory under the network's.
+    pub name: String,
+    /// Its home.
+    pub home: PathBuf,
+    /// Where its API listens.
+    pub api: SocketAddr,
+    /// Where it listens for peers.
+    pub p2p: SocketAddr,
+}
+
+/// What `init` creates.
+pub struct NetworkPlan<'a> {
+    /// Directory that receives one home per validator.
+    pub dir: &'a Path,
+    /// Number of validators.
+    pub validators: u16,
+    /// Organisation names; the first `validators` run one validator each.
+    pub organisations: Option<Vec<String>>,
+    /// Validator i gets base+2i (API) and base+2i+1 (p2p).
+    pub base_port: u16,
+    /// The chain id.
+    pub chain_id: &'a str,
+}
+
+/// Name of the home, under a network's directory, that holds the admin keys
+/// of organisations that run no validator.
+pub const KEYRING_HOME: &str = "keyring";
+
+/// Writes one home per validator: its node key, its organisation's admin
+/// key, a config that lists every validator, and the shared genesis.
+/// Admin keys of organisations without a validator go to the keyring home,
+/// so that none is lost.
+pub fn create_network(plan: &NetworkPlan<'_>) -> Result<(String, Vec<NetworkNode>)> {
+    let validators = plan.validators;
+    let names: Vec<String> = plan
+        .organisations
+        .clone()
+        .unwrap_or_else(|| DEV_ORGS.iter().map(|s| s.to_string()).collect());
     let orgs: Vec<OrgName> = names
         .iter()
         .map(|n| OrgName::new(n.as_str()).with_context(|| format!("--organisations: `{n}`")))
@@ -170,15 +202,21 @@ pub fn init(
             orgs.len()
         );
     }
-    let last_port = u32::from(base_port) + 2 * u32::from(validators);
-    if last_port > u32::from(u16::MAX) {
-        bail!("--base-port {base_port} leaves no room for {validators} validators");
+    if let Some(name) = orgs.iter().find(|o| o.as_str() == KEYRING_HOME) {
+        bail!("--organisations: `{name}` is reserved for the keyring home");
     }
-    let chain_id = ChainId::new(chain_id).context("--chain-id")?;
+    let last_port = u32::from(plan.base_port) + 2 * u32::from(validators);
+    if last_port > u32::from(u16::MAX) {
+        bail!(
+            "--base-port {} leaves no room for {validators} validators",
+            plan.base_port
+        );
+    }
+    let chain_id = ChainId::new(plan.chain_id).context("--chain-id")?;
     let admins: Vec<_> = orgs.iter().map(|_| random_key()).collect();
     let node_keys: Vec<_> = (0..validators).map(|_| random_key()).collect();
     let address = |i: usize, offset: u16| {
-        SocketAddr::from(([127, 0, 0, 1], base_port + 2 * i as u16 + offset))
+        SocketAddr::from(([127, 0, 0, 1], plan.base_port + 2 * i as u16 + offset))
     };
     let genesis = consortium_genesis(
         chain_id,
@@ -207,9 +245,9 @@ pub fn init(
             p2p: address(i, 1),
         })
         .collect();
-    let mut homes = Vec::new();
+    let mut nodes = Vec::new();
     for (i, (node_key, org)) in node_keys.iter().zip(&orgs).enumerate() {
-        let home = Home::new(dir.join(org.as_str()));
+        let home = Home::new(plan.dir.join(org.as_str()));
         home.write_genesis(&genesis)?;
         home.write_node_key(node_key)?;
         home.write_key(org.as_str(), &admins[i])?;
@@ -220,18 +258,47 @@ pub fn init(
             leader_timeout_ms: LEADER_TIMEOUT_MS_DEFAULT,
             validators: book.clone(),
         })?;
-        homes.push(serde_json::json!({ "name": org.as_str(), "home": home.dir(), "api": format!("http://{}", address(i, 0)) }));
+        nodes.push(NetworkNode {
+            name: org.to_string(),
+            home: home.dir().to_owned(),
+            api: address(i, 0),
+            p2p: address(i, 1),
+        });
     }
+    if orgs.len() > nodes.len() {
+        let keyring = Home::new(plan.dir.join(KEYRING_HOME));
+        keyring.write_genesis(&genesis)?;
+        for (org, key) in orgs.iter().zip(&admins).skip(nodes.len()) {
+            keyring.write_key(org.as_str(), key)?;
+        }
+    }
+    Ok((genesis.chain_id.to_string(), nodes))
+}
+
+/// `cityledger init`.
+pub fn init(plan: &NetworkPlan<'_>, json: bool) -> Result<()> {
+    let (chain_id, nodes) = create_network(plan)?;
     if json {
+        let nodes: Vec<_> = nodes
+            .iter()
+            .map(|n| serde_json::json!({ "name": n.name, "home": n.home, "api": format!("http://{}", n.api), "p2p": n.p2p.to_string() }))
+            .collect();
         println!(
             "{}",
-            serde_json::json!({ "chain_id": genesis.chain_id, "nodes": homes })
+            serde_json::json!({ "chain_id": chain_id, "nodes": nodes })
         );
     } else {
         println!(
-            "created {validators} validator homes under {}",
-            dir.display()
+            "created {} validator homes under {}",
+            nodes.len(),
+            plan.dir.display()
         );
+        for node in &nodes {
+            println!(
+                "  {:<12} API http://{}  p2p {}",
+                node.name, node.api, node.p2p
+            );
+        }
     }
     Ok(())
 }
@@ -407,7 +474,7 @@ pub fn balance(node: &str, address: &str, currency: &str, json: bool) -> Result<
     Ok(())
 }
 
-/// `cityledger query status`.
+/// `cityledger status` (and `query status`).
 pub fn status(node: &str, json: bool) -> Result<()> {
     let status = block_on(async {
         let client = Client::new(node).with_context(|| format!("--node {node}"))?;
@@ -415,10 +482,38 @@ pub fn status(node: &str, json: bool) -> Result<()> {
     })?;
     if json {
         println!("{}", serde_json::to_string(&status)?);
+        return Ok(());
+    }
+    let sync = if status.syncing {
+        format!(
+            "catching up, {} finalized views behind",
+            status.views_behind
+        )
     } else {
+        "in step".to_owned()
+    };
+    println!(
+        "node {} on {}: height {}, view {}, {sync}",
+        status.node_name, status.chain_id, status.height, status.view
+    );
+    println!("state root {}", status.state_root);
+    println!(
+        "validators: {} of {} live",
+        status.validators_live,
+        status.validators.len()
+    );
+    for validator in &status.validators {
+        let seen = match validator.last_view {
+            Some(view) => format!("last vote in view {view}"),
+            None => "no vote seen".to_owned(),
+        };
+        let state = if validator.live { "live" } else { "silent" };
+        println!("  {:<12} {state:<6} {seen}", validator.org.as_str());
+    }
+    for equivocation in &status.equivocations {
         println!(
-            "{} at height {} (state root {})",
-            status.chain_id, status.height, status.state_root
+            "EQUIVOCATION: validator {} ({}) in view {}",
+            equivocation.validator, equivocation.kind, equivocation.view
         );
     }
     Ok(())

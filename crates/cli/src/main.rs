@@ -4,6 +4,7 @@
 mod bench;
 mod commands;
 mod home;
+mod testnet;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -60,6 +61,16 @@ enum Command {
         /// Chain id.
         #[arg(long, default_value = "cityledger-local")]
         chain_id: String,
+    },
+    /// Create (first run) and run a network of N validator processes on
+    /// 127.0.0.1, until SIGINT or SIGTERM.
+    Testnet(testnet::TestnetArgs),
+    /// Summarise a node's view of the network: height, view, validators
+    /// heard from, catch-up and equivocations.
+    Status {
+        /// Node URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        node: String,
     },
     /// Manage signing keys.
     #[command(subcommand)]
@@ -147,7 +158,18 @@ fn run(cli: Cli) -> Result<()> {
             organisations,
             base_port,
             chain_id,
-        } => commands::init(&home, validators, organisations, base_port, &chain_id, json),
+        } => commands::init(
+            &commands::NetworkPlan {
+                dir: &home,
+                validators,
+                organisations,
+                base_port,
+                chain_id: &chain_id,
+            },
+            json,
+        ),
+        Command::Testnet(args) => testnet::run(args, json),
+        Command::Status { node } => commands::status(&node, json),
         Command::Keys(KeysCommand::New { name, home }) => commands::keys_new(&home, &name, json),
         Command::Keys(KeysCommand::Show { name, home }) => commands::keys_show(&home, &name, json),
         Command::Tx(TxCommand::Transfer(args)) => commands::transfer(args, json),

@@ -5,12 +5,17 @@
 //! [`ADMISSION_BATCH_MAX`]: under load, batch verification costs about a
 //! third of one-by-one verification, and a single submission still gets an
 //! answer as soon as the worker is free.
+//!
+//! Transactions come from two places: clients of this node's API, who wait
+//! for an answer, and peers, who gossip what their clients submitted and
+//! wait for nothing. Only client submissions are gossiped on, so a
+//! transaction crosses each link once.
 
 use crate::core::NodeCore;
 use crate::limits::{ADMISSION_BATCH_MAX, ADMISSION_QUEUE_MAX, MEMPOOL_RETRY_AFTER_S};
 use crate::mempool::MempoolError;
 use cityledger_types::crypto::{SignedMessage, verify_batch};
-use cityledger_types::limits::TX_EXPIRY_HORIZON_MS_MAX;
+use cityledger_types::limits::{TX_BYTES_MAX, TX_EXPIRY_HORIZON_MS_MAX};
 use cityledger_types::records::{StateKey, TxIdRecord};
 use cityledger_types::{Digest, SignedTx};
 use futures::channel::{mpsc, oneshot};
@@ -69,8 +74,13 @@ struct Submission {
     tx: Arc<SignedTx>,
     hash: Digest,
     bytes: usize,
-    reply: oneshot::Sender<Result<Digest, AdmitError>>,
+    /// The waiting client; `None` for a transaction gossiped by a peer.
+    reply: Option<oneshot::Sender<Result<Digest, AdmitError>>>,
 }
+
+/// Where admitted client transactions go to be gossiped, one admitted batch
+/// per message.
+pub type GossipOutbox = mpsc::Sender<Vec<Arc<SignedTx>>>;
 
 /// Submits transactions to the admission worker.
 #[derive(Clone)]
@@ -83,10 +93,15 @@ pub struct Admission {
 pub struct AdmissionWorker {
     core: Arc<NodeCore>,
     queue: mpsc::Receiver<Submission>,
+    gossip: Option<GossipOutbox>,
 }
 
-/// Creates the submitting handle and the worker.
-pub fn admission(core: Arc<NodeCore>) -> (Admission, AdmissionWorker) {
+/// Creates the submitting handle and the worker. Client transactions the
+/// worker admits are sent to `gossip`, when there are peers to tell.
+pub fn admission(
+    core: Arc<NodeCore>,
+    gossip: Option<GossipOutbox>,
+) -> (Admission, AdmissionWorker) {
     let (sender, receiver) = mpsc::channel(ADMISSION_QUEUE_MAX);
     (
         Admission {
@@ -96,6 +111,7 @@ pub fn admission(core: Arc<NodeCore>) -> (Admission, AdmissionWorker) {
         AdmissionWorker {
             core,
             queue: receiver,
+            gossip,
         },
     )
 }
@@ -118,7 +134,7 @@ impl Admission {
             tx: Arc::new(tx),
             hash,
             bytes,
-            reply,
+            reply: Some(reply),
         };
         let mut queue = self.queue.clone();
         if let Err(error) = queue.try_send(submission) {
@@ -131,6 +147,39 @@ impl Admission {
         }
         let _ = queue.flush().await;
         answer.await.unwrap_or(Err(AdmitError::Closed))
+    }
+
+    /// The node's metrics.
+    pub fn metrics(&self) -> &crate::metrics::NodeMetrics {
+        &self.core.metrics
+    }
+
+    /// Queues transactions gossiped by a peer, without waiting for them.
+    /// Those that fail the cheap checks, or find the queue full, are dropped:
+    /// the peer's own node still holds them and proposes them when it leads.
+    /// Returns how many were queued.
+    pub fn submit_from_peer(&self, txs: Vec<SignedTx>, now_ms: u64) -> usize {
+        let mut queue = self.queue.clone();
+        let mut queued = 0;
+        for tx in txs {
+            let bytes = borsh::object_length(&tx).unwrap_or(usize::MAX);
+            if bytes > TX_BYTES_MAX || self.precheck(&tx, now_ms).is_err() {
+                self.core.metrics.gossip_dropped_txs.inc();
+                continue;
+            }
+            let submission = Submission {
+                hash: tx.hash(),
+                tx: Arc::new(tx),
+                bytes,
+                reply: None,
+            };
+            if queue.try_send(submission).is_err() {
+                self.core.metrics.gossip_dropped_txs.inc();
+                continue;
+            }
+            queued += 1;
+        }
+        queued
     }
 
     /// Checks everything but the signature.
@@ -183,7 +232,7 @@ impl AdmissionWorker {
         }
     }
 
-    fn admit_batch(&self, batch: Vec<Submission>) {
+    fn admit_batch(&mut self, batch: Vec<Submission>) {
         let payloads: Vec<Vec<u8>> = batch.iter().map(|s| s.tx.body.signing_payload()).collect();
         let items: Vec<SignedMessage<'_>> = batch
             .iter()
@@ -196,6 +245,7 @@ impl AdmissionWorker {
             .collect();
         let verdicts = verify_batch(&items);
         let mut mempool = self.core.mempool();
+        let mut to_gossip = Vec::new();
         for (submission, valid) in batch.into_iter().zip(verdicts) {
             let result = if !valid {
                 Err(AdmitError::BadSignature {
@@ -219,8 +269,30 @@ impl AdmissionWorker {
                 Err(_) => &self.core.metrics.refused_txs,
             };
             counter.inc();
-            let _ = submission.reply.send(result);
+            if let Some(reply) = submission.reply {
+                if result.is_ok() {
+                    to_gossip.push(submission.tx);
+                }
+                let _ = reply.send(result);
+            }
         }
         self.core.metrics.mempool_size.set(mempool.len() as i64);
+        drop(mempool);
+        self.gossip(to_gossip);
+    }
+
+    fn gossip(&mut self, txs: Vec<Arc<SignedTx>>) {
+        let Some(outbox) = self.gossip.as_mut() else {
+            return;
+        };
+        if txs.is_empty() {
+            return;
+        }
+        let count = txs.len() as u64;
+        // A full outbox means the links are saturated; the transactions stay
+        // in this node's mempool and are proposed when this node leads.
+        if outbox.try_send(txs).is_err() {
+            self.core.metrics.gossip_dropped_txs.inc_by(count);
+        }
     }
 }

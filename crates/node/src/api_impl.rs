@@ -6,8 +6,9 @@ use crate::consensus::app::now_ms;
 use crate::core::NodeCore;
 use crate::rest::{ApiError, DecodedTx, NodeApi, router};
 use cityledger_api::{
-    AccountTxItem, AccountTxsPage, AccountView, BalanceView, BlockView, OutcomeView, StatusView,
-    StreamEvent, StreamEventItem, SubmitTxResponse, TxStatusView, ValidatorView,
+    AccountTxItem, AccountTxsPage, AccountView, BalanceView, BlockView, EquivocationView,
+    OutcomeView, StatusView, StreamEvent, StreamEventItem, SubmitTxResponse, TxStatusView,
+    ValidatorView,
 };
 use cityledger_storage::{Store, TxLocation};
 use cityledger_types::records::{AccountRecord, BalanceRecord, CurrencyRecord, StateKey};
@@ -298,6 +299,23 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
     fn status(&self) -> StatusView {
         let tip = self.core.chain.finalized();
         let genesis = self.core.chain.genesis();
+        let now_ms = now_ms(self.runtime.as_ref());
+        let network = self.core.network();
+        let validators = genesis
+            .validators
+            .iter()
+            .zip(network.validators(now_ms))
+            .map(|(validator, (liveness, live))| {
+                debug_assert_eq!(validator.key, liveness.key);
+                ValidatorView {
+                    org: validator.org.clone(),
+                    key: validator.key,
+                    last_view: liveness.last_vote.map(|(view, _)| view),
+                    last_seen_ms: liveness.last_vote.map(|(_, seen)| seen),
+                    live,
+                }
+            })
+            .collect();
         StatusView {
             chain_id: genesis.chain_id.clone(),
             node_name: self.core.name.clone(),
@@ -306,18 +324,23 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
             state_root: tip.block.header.state_root,
             timestamp_ms: tip.block.header.timestamp_ms,
             mempool_size: self.core.mempool().len() as u64,
-            validators: genesis
-                .validators
-                .iter()
-                .map(|v| ValidatorView {
-                    org: v.org.clone(),
-                    key: v.key,
-                })
-                .collect(),
+            validators,
             validator_set_hash: genesis.validator_set_hash(),
             genesis_hash: genesis.hash(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            syncing: false,
+            syncing: network.syncing(),
+            view: network.highest_view(),
+            views_behind: network.views_behind(),
+            validators_live: network.live_count(now_ms) as u32,
+            equivocations: network
+                .equivocations()
+                .map(|e| EquivocationView {
+                    validator: e.validator,
+                    view: e.view,
+                    kind: e.kind.as_str().to_owned(),
+                    detected_ms: e.detected_ms,
+                })
+                .collect(),
         }
     }
 

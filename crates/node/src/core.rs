@@ -5,6 +5,8 @@
 use crate::chain::{Chain, ExecutedBlock, Verdict};
 use crate::mempool::Mempool;
 use crate::metrics::NodeMetrics;
+use crate::network::NetworkView;
+use cityledger_types::PublicKey;
 use cityledger_types::crypto::{SignedMessage, verify_batch};
 use cityledger_types::{Block, SignedTx};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -20,21 +22,31 @@ pub struct NodeCore {
     pub metrics: NodeMetrics,
     /// This node's name, for status.
     pub name: String,
+    network: Mutex<NetworkView>,
 }
 
 impl NodeCore {
-    /// Wraps an opened chain.
-    pub fn new(chain: Chain, metrics: NodeMetrics, name: String) -> Arc<NodeCore> {
-        let height = chain.finalized().block.header.height.0;
-        metrics.height.set(height as i64);
-        let (finalized_height, _) = watch::channel(height);
+    /// Wraps an opened chain, for the node whose consensus key is `me`.
+    pub fn new(chain: Chain, metrics: NodeMetrics, name: String, me: PublicKey) -> Arc<NodeCore> {
+        let tip = chain.finalized().block.header.clone();
+        metrics.height.set(tip.height.0 as i64);
+        let (finalized_height, _) = watch::channel(tip.height.0);
+        let validators: Vec<PublicKey> = chain.genesis().validators.iter().map(|v| v.key).collect();
+        let mut network = NetworkView::new(me, &validators);
+        network.on_commit(tip.round.view);
         Arc::new(NodeCore {
             chain,
             mempool: Mutex::new(Mempool::default()),
             finalized_height,
             metrics,
             name,
+            network: Mutex::new(network),
         })
+    }
+
+    /// What this node sees of the network, locked.
+    pub fn network(&self) -> MutexGuard<'_, NetworkView> {
+        self.network.lock().expect("network view lock poisoned")
     }
 
     /// The mempool, locked.
@@ -98,6 +110,7 @@ impl NodeCore {
             mempool.len()
         };
         self.metrics.on_finalized(block, now_ms, mempool_len);
+        self.network().on_commit(block.header.round.view);
         self.finalized_height.send_replace(block.header.height.0);
     }
 }

@@ -15,5 +15,6 @@ pub mod core;
 pub mod limits;
 pub mod mempool;
 pub mod metrics;
+pub mod network;
 pub mod rest;
 pub mod service;

@@ -18,6 +18,9 @@ pub const PROPOSAL_TX_MAX: usize = TX_PER_BLOCK_MAX;
 /// Most bytes of transactions in a block this node proposes; leaves room for
 /// the header and encoding overhead.
 pub const PROPOSAL_TX_BYTES_MAX: usize = BLOCK_BYTES_MAX - 64 * 1024;
+/// Most admitted batches waiting to be gossiped (each up to
+/// [`ADMISSION_BATCH_MAX`] transactions).
+pub const GOSSIP_BATCHES_QUEUED_MAX: usize = 256;
 /// Most speculative (verified, not finalized) blocks kept.
 pub const SPECULATIVE_BLOCKS_MAX: usize = 64;
 /// Most dropped transactions remembered for status queries.

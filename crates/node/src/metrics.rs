@@ -27,6 +27,19 @@ pub struct NodeMetrics {
     pub admitted_txs: Counter,
     /// Transactions refused at admission.
     pub refused_txs: Counter,
+    /// Transactions sent to peers.
+    pub gossip_sent_txs: Counter,
+    /// Transactions received from peers.
+    pub gossip_received_txs: Counter,
+    /// Gossiped transactions dropped: refused by the cheap checks, or no
+    /// room in a queue.
+    pub gossip_dropped_txs: Counter,
+    /// Highest consensus view seen.
+    pub consensus_view: Gauge,
+    /// Validators heard from within the liveness window, this one included.
+    pub validators_live: Gauge,
+    /// Equivocations (conflicting votes by one validator) detected.
+    pub equivocations: Counter,
 }
 
 impl NodeMetrics {
@@ -66,6 +79,36 @@ impl NodeMetrics {
             refused_txs: context.register(
                 "refused_transactions",
                 "Transactions refused at admission",
+                raw::Counter::default(),
+            ),
+            gossip_sent_txs: context.register(
+                "gossip_sent_transactions",
+                "Transactions gossiped to peers",
+                raw::Counter::default(),
+            ),
+            gossip_received_txs: context.register(
+                "gossip_received_transactions",
+                "Transactions received from peers",
+                raw::Counter::default(),
+            ),
+            gossip_dropped_txs: context.register(
+                "gossip_dropped_transactions",
+                "Gossiped transactions dropped by checks or full queues",
+                raw::Counter::default(),
+            ),
+            consensus_view: context.register(
+                "consensus_view",
+                "Highest consensus view seen",
+                raw::Gauge::default(),
+            ),
+            validators_live: context.register(
+                "validators_live",
+                "Validators heard from within the liveness window, this one included",
+                raw::Gauge::default(),
+            ),
+            equivocations: context.register(
+                "equivocations",
+                "Conflicting votes by one validator detected",
                 raw::Counter::default(),
             ),
         }

@@ -9,6 +9,7 @@ use crate::config::NodeConfig;
 use crate::consensus::engine::{self, EngineConfig};
 use crate::consensus::{engine_private_key, to_engine_public_key};
 use crate::core::NodeCore;
+use crate::limits::GOSSIP_BATCHES_QUEUED_MAX;
 use crate::metrics::NodeMetrics;
 use cityledger_storage::FjallStore;
 use cityledger_types::genesis::Genesis;
@@ -78,6 +79,7 @@ fn engine_config(settings: &NodeSettings) -> Result<EngineConfig, NodeError> {
 /// Runs the node until SIGINT or SIGTERM.
 pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
     let engine_config = engine_config(&settings)?;
+    let me = cityledger_types::SecretKey::from_seed(settings.node_key_seed).public_key();
     let store_path = settings.data_dir.join("store");
     let store = FjallStore::open(&store_path).map_err(|source| NodeError::Store {
         path: store_path.clone(),
@@ -100,10 +102,14 @@ pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
     let runner = tokio::Runner::new(runtime_config);
     runner.start(|context| async move {
         let metrics = NodeMetrics::register(&context.child("cityledger"));
-        let core = NodeCore::new(chain, metrics, settings.config.name.clone());
-        let (admission, worker) = admission(core.clone());
+        let core = NodeCore::new(chain, metrics, settings.config.name.clone(), me);
+        let (gossip_outbox, gossip_inbox) = futures::channel::mpsc::channel(GOSSIP_BATCHES_QUEUED_MAX);
+        // With no peers there is no one to gossip to; the unused inbox then
+        // closes at once.
+        let has_peers = settings.config.validators.len() > 1;
+        let (admission, worker) = admission(core.clone(), has_peers.then_some(gossip_outbox));
         let mut handles: Vec<Handle<()>> = vec![context.child("admission").dedicated().spawn(move |_| worker.run())];
-        handles.extend(engine::start(context.child("consensus"), core.clone(), engine_config).await);
+        handles.extend(engine::start(context.child("consensus"), core.clone(), engine_config, admission.clone(), gossip_inbox).await);
         let api = crate::api_impl::ApiService::new(core.clone(), admission, context.child("api"));
         handles.push(crate::api_impl::serve(context.child("http"), listener, api));
         info!(api = %settings.config.api_listen, height = %core.chain.finalized().block.header.height, "node started");

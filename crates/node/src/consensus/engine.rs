@@ -8,9 +8,13 @@
 
 use super::app::{App, Finalizer, run_finalizer};
 use super::block::EngineBlockBox;
+use super::gossip;
+use super::watch::Watch;
 use super::{CONSENSUS_NAMESPACE, ConsensusPublicKey, ConsensusScheme, to_engine_digest};
+use crate::admission::Admission;
 use crate::core::NodeCore;
 use commonware_broadcast::buffered;
+use commonware_consensus::Reporters;
 use commonware_consensus::marshal::core::Actor as MarshalActor;
 use commonware_consensus::marshal::resolver::p2p as marshal_resolver;
 use commonware_consensus::marshal::standard::{Inline, Standard};
@@ -42,6 +46,7 @@ const CERTIFICATE_CHANNEL: u64 = 1;
 const RESOLVER_CHANNEL: u64 = 2;
 const BACKFILL_CHANNEL: u64 = 3;
 const BROADCAST_CHANNEL: u64 = 4;
+const GOSSIP_CHANNEL: u64 = 5;
 
 /// Votes and certificates: a few per view per peer; views last tens of ms.
 const VOTE_QUOTA: Quota = Quota::per_second(NZU32!(256));
@@ -49,6 +54,9 @@ const VOTE_QUOTA: Quota = Quota::per_second(NZU32!(256));
 const FETCH_QUOTA: Quota = Quota::per_second(NZU32!(128));
 /// Block dissemination: one block per view from the leader.
 const BROADCAST_QUOTA: Quota = Quota::per_second(NZU32!(64));
+/// Transaction gossip: up to 512 transactions per message, so this admits
+/// about 130,000 transactions per second from each peer.
+const GOSSIP_QUOTA: Quota = Quota::per_second(NZU32!(256));
 
 /// Largest p2p message: a full block plus framing and certificates.
 const MAX_MESSAGE_BYTES: u32 = 10 * 1024 * 1024;
@@ -99,11 +107,18 @@ fn archive_config<C>(
     }
 }
 
+/// Admitted client transactions to gossip, one batch per item.
+pub type GossipInbox = futures::channel::mpsc::Receiver<Vec<Arc<cityledger_types::SignedTx>>>;
+
 /// Starts every consensus actor for one validator and returns their handles.
+/// Transactions from `gossip` go to every peer; those peers gossip arrive
+/// through `admission`.
 pub async fn start(
     context: tokio::Context,
     core: Arc<NodeCore>,
     config: EngineConfig,
+    admission: Admission,
+    gossip: GossipInbox,
 ) -> Vec<Handle<()>> {
     let me = config.signer.public_key();
     let participants: Set<ConsensusPublicKey> =
@@ -141,7 +156,15 @@ pub async fn start(
     let resolver_channel = network.register(RESOLVER_CHANNEL, FETCH_QUOTA);
     let backfill = network.register(BACKFILL_CHANNEL, FETCH_QUOTA);
     let broadcast_channel = network.register(BROADCAST_CHANNEL, BROADCAST_QUOTA);
+    let (gossip_sender, gossip_receiver) = network.register(GOSSIP_CHANNEL, GOSSIP_QUOTA);
     let network_handle = network.start();
+    let gossip_out = context.child("gossip_out").spawn({
+        let admission = admission.clone();
+        move |_| gossip::send_loop(gossip_sender, gossip, admission)
+    });
+    let gossip_in = context
+        .child("gossip_in")
+        .spawn(move |clock| gossip::receive_loop(clock, gossip_receiver, admission));
 
     let scheme = ConsensusScheme::signer(
         CONSENSUS_NAMESPACE,
@@ -238,7 +261,10 @@ pub async fn start(
             blocker: oracle.clone(),
             automaton: inline.clone(),
             relay: inline.clone(),
-            reporter: inline.clone(),
+            reporter: Reporters::from((
+                inline.clone(),
+                Watch::new(core.clone(), participants.clone()),
+            )),
             track_historical_votes: false,
             strategy: Sequential,
             partition: "simplex".to_string(),
@@ -275,5 +301,7 @@ pub async fn start(
         marshal_handle,
         engine_handle,
         finalizer_handle,
+        gossip_out,
+        gossip_in,
     ]
 }

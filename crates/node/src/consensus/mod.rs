@@ -9,10 +9,15 @@
 //!   commits finalized blocks in order.
 //! - [`engine`]: wiring of Simplex, marshal, broadcast, backfill and the
 //!   authenticated p2p network.
+//! - [`gossip`]: transactions submitted to one node, sent to every peer.
+//! - [`watch`]: the network view (votes, views, equivocations) from the
+//!   engine's activity.
 
 pub mod app;
 pub mod block;
 pub mod engine;
+pub mod gossip;
+pub mod watch;
 
 use commonware_codec::{DecodeExt, Encode};
 use commonware_consensus::marshal::core::Mailbox;

@@ -193,11 +193,18 @@ impl NodeApi for FakeNode {
             validators: vec![ValidatorView {
                 org: OrgName::new("treasury").unwrap(),
                 key: SecretKey::from_seed([5; 32]).public_key(),
+                last_view: Some(7),
+                last_seen_ms: Some(self.block.timestamp_ms),
+                live: true,
             }],
             validator_set_hash: self.block.validator_set_hash,
             genesis_hash: Digest([6; 32]),
             version: "test".into(),
             syncing: false,
+            view: 7,
+            views_behind: 0,
+            validators_live: 1,
+            equivocations: Vec::new(),
         }
     }
 
