@@ -64,29 +64,36 @@ static PORTS_HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
 /// A port `p` such that `p` (API) and `p + 1` (the dev node's p2p) are both
 /// free now, never handed out before by this process.
 pub fn free_port_pair() -> u16 {
+    free_port_block(2)
+}
+
+/// A port `p` such that `p..p + count` are all free now and none was handed
+/// out before by this process: a network of `count / 2` nodes.
+pub fn free_port_block(count: u16) -> u16 {
     use rand::Rng;
     let mut rng = rand::thread_rng();
     let mut handed_out = PORTS_HANDED_OUT.lock().expect("port registry lock");
-    for _ in 0..PORT_PROBES_MAX {
-        let port = rng.gen_range(PORT_RANGE);
-        if handed_out.contains(&port) || handed_out.contains(&(port + 1)) {
+    'probe: for _ in 0..PORT_PROBES_MAX {
+        let base = rng.gen_range(PORT_RANGE.start..PORT_RANGE.end - count);
+        let ports = base..base + count;
+        if ports.clone().any(|p| handed_out.contains(&p)) {
             continue;
         }
-        let Ok(api) = TcpListener::bind(("127.0.0.1", port)) else {
-            continue;
-        };
-        let Ok(p2p) = TcpListener::bind(("127.0.0.1", port + 1)) else {
-            continue;
-        };
-        drop((api, p2p));
-        handed_out.insert(port);
-        handed_out.insert(port + 1);
-        return port;
+        let mut listeners = Vec::new();
+        for port in ports.clone() {
+            match TcpListener::bind(("127.0.0.1", port)) {
+                Ok(listener) => listeners.push(listener),
+                Err(_) => continue 'probe,
+            }
+        }
+        drop(listeners);
+        handed_out.extend(ports);
+        return base;
     }
-    panic!("no free port pair found in {PORT_PROBES_MAX} probes of {PORT_RANGE:?}");
+    panic!("no {count} free ports found in {PORT_PROBES_MAX} probes of {PORT_RANGE:?}");
 }
 
-/// A running `cityledger dev` process. Dropping it kills the process
+/// A running `cityledger dev` or `node` process. Dropping it kills the process
 /// (SIGKILL) and, when the test is failing, prints the end of its log.
 pub struct Node {
     child: Option<Child>,
@@ -105,15 +112,26 @@ impl Node {
     /// on `port`, and waits until it answers `/health`. The log of start
     /// number `n` of a home is `home.log.n`, next to the home.
     pub async fn start(home: &Path, port: u16) -> Result<Node, String> {
+        let api = format!("127.0.0.1:{port}");
+        Node::spawn(&["dev", "--api", &api], home, port).await
+    }
+
+    /// Starts `cityledger node` on a home made by `init`, whose API listens
+    /// on `port`, and waits until it answers `/health`.
+    pub async fn start_validator(home: &Path, port: u16) -> Result<Node, String> {
+        Node::spawn(&["node"], home, port).await
+    }
+
+    async fn spawn(args: &[&str], home: &Path, port: u16) -> Result<Node, String> {
         let log = next_log_path(home);
         let file = fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
         let err = file.try_clone().map_err(|e| e.to_string())?;
         let log_filter = std::env::var("CITYLEDGER_TEST_LOG")
             .unwrap_or_else(|_| "warn,cityledger_node::service=info".to_owned());
         let child = Command::new(binary())
-            .args(["dev", "--home"])
+            .args(args)
+            .arg("--home")
             .arg(home)
-            .args(["--api", &format!("127.0.0.1:{port}")])
             .env("RUST_LOG", log_filter)
             .stdin(Stdio::null())
             .stdout(Stdio::from(file))
