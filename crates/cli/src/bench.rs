@@ -5,7 +5,7 @@
 //! the node, not the client's signing. Finality is observed by reading each
 //! new finalized block, so latency includes up to one poll interval.
 
-use crate::commands::{block_on, now_ms, wait_healthy};
+use crate::commands::{NetworkPlan, block_on, create_network, now_ms, wait_healthy};
 use crate::home::{Home, random_key};
 use anyhow::{Context, Result, bail};
 use cityledger_api::SubmitResult;
@@ -16,6 +16,7 @@ use cityledger_types::{
 };
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use rustix::process::{Pid, Signal, kill_process};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -49,65 +50,113 @@ pub struct BenchArgs {
     /// Give up waiting for finality after this many seconds.
     #[arg(long, default_value_t = 300)]
     timeout_s: u64,
+    /// Start a network of this many validators on 127.0.0.1 and spread the
+    /// load over all of them (default: a one-validator dev chain).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
+    validators: Option<u16>,
     /// Do not draw the progress bar.
     #[arg(long)]
     quiet: bool,
 }
 
-struct DevNode {
-    child: Child,
+/// Nodes the benchmark started itself, stopped (SIGTERM, then SIGKILL) when
+/// it ends.
+struct Spawned {
+    children: Vec<Child>,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for DevNode {
+impl Drop for Spawned {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
+        for child in &self.children {
+            if let Some(pid) = i32::try_from(child.id()).ok().and_then(Pid::from_raw) {
+                let _ = kill_process(pid, Signal::TERM);
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        for child in &mut self.children {
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
-/// A port free on 127.0.0.1 whose successor is free too: the dev node
-/// listens for peers on the API port + 1.
-fn free_port() -> Result<u16> {
+/// A first port of `count` consecutive ports free on 127.0.0.1.
+fn free_ports(count: u16) -> Result<u16> {
     for _attempt in 0..64 {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").context("find a free port")?;
-        let port = listener.local_addr()?.port();
-        if port < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return Ok(port);
+        let base = listener.local_addr()?.port();
+        drop(listener);
+        let Some(end) = base.checked_add(count) else {
+            continue;
+        };
+        if (base..end).all(|port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()) {
+            return Ok(base);
         }
     }
-    bail!("found no two adjacent free ports on 127.0.0.1")
+    bail!("found no {count} consecutive free ports on 127.0.0.1")
 }
 
-fn start_dev_node() -> Result<(DevNode, String, PathBuf)> {
+/// Starts `validators` nodes in a temporary directory: the dev chain for
+/// one, a network made by `init` for more. Returns them with their API URLs
+/// and the home that holds the treasury key.
+fn start_nodes(validators: u16) -> Result<(Spawned, Vec<String>, PathBuf)> {
     let dir = tempfile::tempdir().context("create a temporary home")?;
-    let port = free_port()?;
-    let home = dir.path().join("home");
-    let child = Command::new(std::env::current_exe().context("locate the cityledger binary")?)
-        .args(["dev", "--home"])
-        .arg(&home)
-        .args(["--api", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("start a dev node")?;
-    Ok((
-        DevNode { child, _dir: dir },
-        format!("http://127.0.0.1:{port}"),
-        home,
-    ))
+    let binary = std::env::current_exe().context("locate the cityledger binary")?;
+    let base = free_ports(2 * validators)?;
+    let spawn = |args: &[&str], home: &std::path::Path| {
+        Command::new(&binary)
+            .args(args)
+            .arg("--home")
+            .arg(home)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("start a node")
+    };
+    if validators == 1 {
+        let home = dir.path().join("home");
+        let child = spawn(&["dev", "--api", &format!("127.0.0.1:{base}")], &home)?;
+        let spawned = Spawned {
+            children: vec![child],
+            _dir: dir,
+        };
+        return Ok((spawned, vec![format!("http://127.0.0.1:{base}")], home));
+    }
+    let (_, nodes) = create_network(&NetworkPlan {
+        dir: dir.path(),
+        validators,
+        organisations: None,
+        base_port: base,
+        chain_id: "cityledger-bench",
+    })?;
+    let mut spawned = Spawned {
+        children: Vec::new(),
+        _dir: dir,
+    };
+    for node in &nodes {
+        spawned.children.push(spawn(&["node"], &node.home)?);
+    }
+    let urls = nodes.iter().map(|n| format!("http://{}", n.api)).collect();
+    Ok((spawned, urls, nodes[0].home.clone()))
+}
+
+/// CPU time a process has used so far, in seconds, from /proc.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may
+    // hold spaces: utime and stime are the 12th and 13th of them.
+    let after_name = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / rustix::param::clock_ticks_per_second() as f64)
 }
 
 /// Runs the benchmark.
@@ -118,26 +167,36 @@ pub fn run(args: BenchArgs, json: bool) -> Result<()> {
     if args.senders < 2 || args.senders > 100_000 {
         bail!("--senders must be between 2 and 100000");
     }
-    let (_dev, node, home) = match &args.node {
-        Some(node) => (None, node.clone(), args.home.clone()),
+    if args.node.is_some() && args.validators.is_some() {
+        bail!("--validators starts its own network; it cannot be combined with --node");
+    }
+    let (spawned, nodes, home) = match &args.node {
+        Some(node) => (None, vec![node.clone()], args.home.clone()),
         None => {
-            let (dev, node, home) = start_dev_node()?;
-            (Some(dev), node, home)
+            let (spawned, nodes, home) = start_nodes(args.validators.unwrap_or(1))?;
+            (Some(spawned), nodes, home)
         }
     };
-    let summary = block_on(drive(&args, &node, &home))?;
+    let pids: Vec<u32> = spawned
+        .as_ref()
+        .map(|s| s.children.iter().map(Child::id).collect())
+        .unwrap_or_default();
+    let summary = block_on(drive(&args, &nodes, &home, &pids));
+    drop(spawned);
+    let summary = summary?;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "{} transfers finalized in {:.2} s: {:.0} tx/s; latency p50 {} ms, p99 {} ms; {} validator(s), {} blocks",
+            "{} transfers finalized in {:.2} s: {:.0} tx/s; latency p50 {} ms, p99 {} ms; {} validator(s), {} blocks; CPU per node (% of one core) {}",
             summary["transactions"],
             summary["duration_s"],
             summary["finalized_tx_per_s"],
             summary["latency_ms_p50"],
             summary["latency_ms_p99"],
             summary["validators"],
-            summary["blocks"]
+            summary["blocks"],
+            summary["cpu_percent_per_node"]
         );
     }
     Ok(())
@@ -165,9 +224,20 @@ fn transfer(
     .sign(key)
 }
 
-async fn drive(args: &BenchArgs, node: &str, home: &std::path::Path) -> Result<serde_json::Value> {
-    let client = Client::new(node)?;
-    wait_healthy(&client, Duration::from_secs(60)).await?;
+async fn drive(
+    args: &BenchArgs,
+    nodes: &[String],
+    home: &std::path::Path,
+    pids: &[u32],
+) -> Result<serde_json::Value> {
+    let clients: Vec<Client> = nodes
+        .iter()
+        .map(|n| Client::new(n))
+        .collect::<Result<_, _>>()?;
+    for client in &clients {
+        wait_healthy(client, Duration::from_secs(60)).await?;
+    }
+    let client = &clients[0];
     let status = client.status().await?;
     let chain_id = status.chain_id.clone();
     let treasury = Home::new(home).key("treasury")?;
@@ -191,7 +261,7 @@ async fn drive(args: &BenchArgs, node: &str, home: &std::path::Path) -> Result<s
             )
         })
         .collect();
-    submit_all(&client, &funding).await?;
+    submit_all(client, &funding).await?;
     let last = funding
         .last()
         .map(SignedTx::hash)
@@ -203,6 +273,7 @@ async fn drive(args: &BenchArgs, node: &str, home: &std::path::Path) -> Result<s
 
     let txs = sign_transfers(args, &senders, &addresses, &chain_id, &run_tag);
     let progress = progress_bar(args);
+    let cpu_before: Vec<Option<f64>> = pids.iter().map(|p| cpu_seconds(*p)).collect();
     let started = Instant::now();
     let mut finality = Finality::new(client.status().await?.height, txs.len());
     let deadline = started + Duration::from_secs(args.timeout_s);
@@ -213,8 +284,9 @@ async fn drive(args: &BenchArgs, node: &str, home: &std::path::Path) -> Result<s
             tokio::time::sleep_until(due.into()).await;
         }
         finality.submitted(chunk);
-        submit_all(&client, chunk).await?;
-        finality.poll(&client, &progress).await?;
+        // Clients spread over every node, as citizens and agencies would.
+        submit_all(&clients[index % clients.len()], chunk).await?;
+        finality.poll(client, &progress).await?;
     }
     while finality.latencies_ms.len() < txs.len() {
         if Instant::now() > deadline {
@@ -226,10 +298,18 @@ async fn drive(args: &BenchArgs, node: &str, home: &std::path::Path) -> Result<s
             );
         }
         tokio::time::sleep(Duration::from_millis(POLL_INTERVAL_MS)).await;
-        finality.poll(&client, &progress).await?;
+        finality.poll(client, &progress).await?;
     }
     progress.finish_and_clear();
     let duration_s = started.elapsed().as_secs_f64();
+    let cpu_percent_per_node: Vec<Option<f64>> = pids
+        .iter()
+        .zip(cpu_before)
+        .map(|(pid, before)| {
+            let used = cpu_seconds(*pid)? - before?;
+            Some((100.0 * used / duration_s).round())
+        })
+        .collect();
     let blocks = finality.blocks;
     let mut latencies_ms = finality.latencies_ms;
     latencies_ms.sort_unstable();
@@ -244,7 +324,8 @@ async fn drive(args: &BenchArgs, node: &str, home: &std::path::Path) -> Result<s
         "blocks": blocks,
         "senders": args.senders,
         "rate": args.rate,
-        "node": node,
+        "nodes": nodes,
+        "cpu_percent_per_node": cpu_percent_per_node,
     }))
 }
 
