@@ -263,7 +263,7 @@ pub async fn start(
             relay: inline.clone(),
             reporter: Reporters::from((
                 inline.clone(),
-                Watch::new(core.clone(), participants.clone()),
+                Watch::new(context.child("watch"), core.clone(), participants.clone()),
             )),
             track_historical_votes: false,
             strategy: Sequential,

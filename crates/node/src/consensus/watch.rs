@@ -11,39 +11,52 @@ use cityledger_types::PublicKey;
 use commonware_actor::Feedback;
 use commonware_consensus::simplex::types::{Activity, Attributable};
 use commonware_consensus::{Reporter, Viewable};
+use commonware_runtime::Clock;
 use commonware_utils::Participant;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 use tracing::warn;
 
 /// The reporter.
-#[derive(Clone)]
-pub struct Watch {
+pub struct Watch<E> {
+    clock: Arc<E>,
     core: Arc<NodeCore>,
     /// Participant index to key, in the engine's (sorted) order.
     participants: Arc<Vec<PublicKey>>,
 }
 
-impl Watch {
+// Derived Clone would require `E: Clone`; runtime contexts are not.
+impl<E> Clone for Watch<E> {
+    fn clone(&self) -> Self {
+        Watch {
+            clock: self.clock.clone(),
+            core: self.core.clone(),
+            participants: self.participants.clone(),
+        }
+    }
+}
+
+impl<E: Clock> Watch<E> {
     /// A watch over `participants`, in the order the engine indexes them.
     pub fn new(
+        clock: E,
         core: Arc<NodeCore>,
         participants: impl IntoIterator<Item = ConsensusPublicKey>,
-    ) -> Watch {
+    ) -> Watch<E> {
         let participants = participants
             .into_iter()
             .map(|key| PublicKey(public_key_bytes(&key)))
             .collect();
         Watch {
+            clock: Arc::new(clock),
             core,
             participants: Arc::new(participants),
         }
     }
 
-    /// Wall-clock time: liveness is shown to operators, who read wall
-    /// clocks; nothing consensus decides depends on it.
     fn now_ms(&self) -> u64 {
-        SystemTime::now()
+        self.clock
+            .current()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64)
     }
@@ -83,7 +96,7 @@ impl Watch {
     }
 }
 
-impl Reporter for Watch {
+impl<E: Clock> Reporter for Watch<E> {
     type Activity = Activity<ConsensusScheme, ConsensusDigest>;
 
     fn report(&mut self, activity: Self::Activity) -> Feedback {
