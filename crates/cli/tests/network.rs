@@ -8,6 +8,7 @@
 //! and balances. Waits have deadlines; nothing asserts a duration.
 
 mod common;
+mod links;
 
 use cityledger_client::Client;
 use cityledger_types::{Address, ChainId, Digest, Height, SecretKey, SignedTx};
@@ -41,6 +42,20 @@ struct Network {
 impl Network {
     /// Creates the homes and starts every validator.
     async fn start() -> Network {
+        let mut network = Network::create();
+        network.start_all().await;
+        network
+    }
+
+    async fn start_all(&mut self) {
+        for i in 0..VALIDATORS {
+            self.restart(i).await;
+        }
+        self.chain_id = chain_id(&self.client(0)).await;
+    }
+
+    /// Creates the homes; starts nothing.
+    fn create() -> Network {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let base = free_port_block(2 * VALIDATORS as u16);
         let output = run_cli_logged(&[
@@ -65,7 +80,7 @@ impl Network {
         assert_eq!(homes.len(), VALIDATORS);
         let ports = (0..VALIDATORS as u16).map(|i| base + 2 * i).collect();
         let treasury = load_key(&homes[0], "treasury");
-        let mut network = Network {
+        Network {
             _dir: dir,
             homes,
             ports,
@@ -73,12 +88,7 @@ impl Network {
             chain_id: ChainId::new("cityledger-local").expect("valid chain id"),
             treasury,
             next_id: 0,
-        };
-        for i in 0..VALIDATORS {
-            network.restart(i).await;
         }
-        network.chain_id = chain_id(&network.client(0)).await;
-        network
     }
 
     fn client(&self, i: usize) -> Client {
@@ -122,7 +132,12 @@ impl Network {
 
     /// Waits until every running node has finalized `height`.
     async fn wait_height(&self, height: u64) {
-        for i in self.running() {
+        self.wait_height_of(&self.running(), height).await;
+    }
+
+    /// Waits until each of `nodes` has finalized `height`.
+    async fn wait_height_of(&self, nodes: &[usize], height: u64) {
+        for &i in nodes {
             let deadline = Instant::now() + WAIT_MAX;
             loop {
                 let reached = self.height(i).await;
@@ -346,6 +361,49 @@ async fn wiped_validator_is_rebuilt_from_its_peers() {
         data.join("store").exists(),
         "the rebuilt node keeps a store"
     );
+}
+
+#[test]
+fn partitions_stall_the_side_without_quorum_and_heal_without_a_fork() {
+    one_network_at_a_time(partitions_heal_without_a_fork());
+}
+
+async fn partitions_heal_without_a_fork() {
+    let seed = test_seed();
+    println!("seed {seed}");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut net = Network::create();
+    let links = links::Links::install(&net.homes).await;
+    net.start_all().await;
+    net.wait_height(3).await;
+
+    // 2 | 2: neither side has a quorum of three.
+    links.partition(&[0, 1], VALIDATORS);
+    let split = net.assert_stalled(1).await;
+    net.assert_stalled(0).await;
+    links.heal();
+    net.wait_height(split + 3).await;
+    net.assert_one_chain(net.common_height().await).await;
+
+    // 3 | 1: the three go on and finalize a transfer; the one stalls.
+    links.partition(&[3], VALIDATORS);
+    let isolated_before = net.height(3).await;
+    let tx = net.funding(citizen(&mut rng), 42);
+    submit_and_finalize(&net.client(0), &tx).await;
+    let majority = net.height(0).await;
+    net.wait_height_of(&[0, 1, 2], majority + 3).await;
+    let isolated_after = net.height(3).await;
+    assert!(
+        isolated_after <= isolated_before + 1,
+        "the isolated validator went from {isolated_before} to {isolated_after} alone"
+    );
+
+    // Healed: the isolated one catches up on the same chain.
+    links.heal();
+    net.wait_height(net.max_height().await).await;
+    wait_finalized(&net.client(3), &tx.hash()).await;
+    net.assert_one_chain(net.common_height().await).await;
+    drop(links);
 }
 
 #[test]

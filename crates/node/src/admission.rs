@@ -12,9 +12,11 @@
 //! transaction crosses each link once.
 
 use crate::core::NodeCore;
-use crate::limits::{ADMISSION_BATCH_MAX, ADMISSION_QUEUE_MAX, MEMPOOL_RETRY_AFTER_S};
+use crate::limits::{
+    ADMISSION_BATCH_MAX, ADMISSION_KEY_CACHE_MAX, ADMISSION_QUEUE_MAX, MEMPOOL_RETRY_AFTER_S,
+};
 use crate::mempool::MempoolError;
-use cityledger_types::crypto::{SignedMessage, verify_batch};
+use cityledger_types::crypto::{KeyCache, SignedMessage, verify_batch_cached};
 use cityledger_types::limits::{TX_BYTES_MAX, TX_EXPIRY_HORIZON_MS_MAX};
 use cityledger_types::records::{StateKey, TxIdRecord};
 use cityledger_types::{Digest, SignedTx};
@@ -94,6 +96,7 @@ pub struct AdmissionWorker {
     core: Arc<NodeCore>,
     queue: mpsc::Receiver<Submission>,
     gossip: Option<GossipOutbox>,
+    keys: KeyCache,
 }
 
 /// Creates the submitting handle and the worker. Client transactions the
@@ -112,6 +115,7 @@ pub fn admission(
             core,
             queue: receiver,
             gossip,
+            keys: KeyCache::new(ADMISSION_KEY_CACHE_MAX),
         },
     )
 }
@@ -243,7 +247,7 @@ impl AdmissionWorker {
                 signature: &s.tx.signature,
             })
             .collect();
-        let verdicts = verify_batch(&items);
+        let verdicts = verify_batch_cached(&items, &mut self.keys);
         let mut mempool = self.core.mempool();
         let mut to_gossip = Vec::new();
         for (submission, valid) in batch.into_iter().zip(verdicts) {

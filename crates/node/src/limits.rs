@@ -11,6 +11,8 @@ pub const MEMPOOL_BYTES_MAX: usize = 256 * 1024 * 1024;
 pub const MEMPOOL_RETRY_AFTER_S: u64 = 1;
 /// Most transactions checked in one signature batch at admission.
 pub const ADMISSION_BATCH_MAX: usize = 1024;
+/// Most decompressed signer keys the admission worker keeps (~200 B each).
+pub const ADMISSION_KEY_CACHE_MAX: usize = 65_536;
 /// Most submissions waiting for admission.
 pub const ADMISSION_QUEUE_MAX: usize = 65_536;
 /// Most transactions in a block this node proposes.
