@@ -4,6 +4,7 @@
 mod bench;
 mod commands;
 mod home;
+mod simulate;
 mod testnet;
 
 use anyhow::Result;
@@ -72,6 +73,9 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         node: String,
     },
+    /// Run deterministic simulations of a whole network under seeded faults
+    /// and check safety and liveness; a failure prints the seed that replays it.
+    Simulate(simulate::SimulateArgs),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -169,6 +173,7 @@ fn run(cli: Cli) -> Result<()> {
             json,
         ),
         Command::Testnet(args) => testnet::run(args, json),
+        Command::Simulate(args) => simulate::run(args, json),
         Command::Status { node } => commands::status(&node, json),
         Command::Keys(KeysCommand::New { name, home }) => commands::keys_new(&home, &name, json),
         Command::Keys(KeysCommand::Show { name, home }) => commands::keys_show(&home, &name, json),

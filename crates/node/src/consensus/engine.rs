@@ -28,14 +28,15 @@ use commonware_cryptography::sha256::Sha256;
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
 use commonware_cryptography::{Digested, ed25519};
 use commonware_p2p::authenticated::lookup;
-use commonware_p2p::{Address, AddressableManager as _};
+use commonware_p2p::{Address, AddressableManager as _, Blocker, Provider, Receiver, Sender};
 use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
-use commonware_runtime::{Handle, Metrics as _, Quota, Spawner as _, Supervisor as _, tokio};
+use commonware_runtime::{Clock, Handle, Metrics, Quota, Spawner, Storage, Supervisor, tokio};
 use commonware_storage::archive::immutable;
 use commonware_stream::{cups, sake};
 use commonware_utils::ordered::{Map, Set};
 use commonware_utils::{NZDuration, NZU16, NZU32, NZU64, NZUsize};
+use rand_core_10::CryptoRng;
 use std::net::SocketAddr;
 use std::num::{NonZeroU16, NonZeroUsize};
 use std::sync::Arc;
@@ -110,9 +111,73 @@ fn archive_config<C>(
 /// Admitted client transactions to gossip, one batch per item.
 pub type GossipInbox = futures::channel::mpsc::Receiver<Vec<Arc<cityledger_types::SignedTx>>>;
 
-/// Starts every consensus actor for one validator and returns their handles.
-/// Transactions from `gossip` go to every peer; those peers gossip arrive
-/// through `admission`.
+/// The p2p channels of one validator, registered on whichever network
+/// carries them: the authenticated `lookup` network in production, the
+/// simulated one in simulations.
+pub struct Channels<S, R> {
+    /// Simplex votes.
+    pub votes: (S, R),
+    /// Simplex certificates.
+    pub certificates: (S, R),
+    /// Simplex fetches of missing certificates.
+    pub resolver: (S, R),
+    /// Marshal backfill of missing blocks.
+    pub backfill: (S, R),
+    /// Block dissemination.
+    pub broadcast: (S, R),
+    /// Transaction gossip.
+    pub gossip: (S, R),
+}
+
+/// Every channel with its quota, in the order [`Channels::from_plan`] takes.
+pub const CHANNEL_PLAN: [(u64, Quota); 6] = [
+    (VOTE_CHANNEL, VOTE_QUOTA),
+    (CERTIFICATE_CHANNEL, VOTE_QUOTA),
+    (RESOLVER_CHANNEL, FETCH_QUOTA),
+    (BACKFILL_CHANNEL, FETCH_QUOTA),
+    (BROADCAST_CHANNEL, BROADCAST_QUOTA),
+    (GOSSIP_CHANNEL, GOSSIP_QUOTA),
+];
+
+impl<S, R> Channels<S, R> {
+    /// The channels registered in [`CHANNEL_PLAN`] order.
+    pub fn from_plan(registered: Vec<(S, R)>) -> Channels<S, R> {
+        assert_eq!(
+            registered.len(),
+            CHANNEL_PLAN.len(),
+            "one pair per planned channel"
+        );
+        let mut pairs = registered.into_iter();
+        let mut next = || pairs.next().expect("length checked above");
+        Channels {
+            votes: next(),
+            certificates: next(),
+            resolver: next(),
+            backfill: next(),
+            broadcast: next(),
+            gossip: next(),
+        }
+    }
+}
+
+/// What the actors of one validator need besides the network.
+pub struct Validator<C, B> {
+    /// Its key.
+    pub signer: ed25519::PrivateKey,
+    /// The validator set, self included.
+    pub participants: Set<ConsensusPublicKey>,
+    /// Who is connected, for broadcast and backfill.
+    pub peers: C,
+    /// Where misbehaving peers are reported.
+    pub blocker: B,
+    /// Leader timeout.
+    pub leader_timeout: Duration,
+    /// Prefix of the journals' and archives' partitions.
+    pub partition_prefix: String,
+}
+
+/// Starts one validator on the production runtime and the authenticated
+/// `lookup` network, and returns the handles of every actor.
 pub async fn start(
     context: tokio::Context,
     core: Arc<NodeCore>,
@@ -120,7 +185,6 @@ pub async fn start(
     admission: Admission,
     gossip: GossipInbox,
 ) -> Vec<Handle<()>> {
-    let me = config.signer.public_key();
     let participants: Set<ConsensusPublicKey> =
         Set::from_iter_dedup(config.validators.iter().map(|(k, _)| k.clone()));
     // Peers are paired explicitly: `Set` sorts keys, so zipping it with a list
@@ -131,7 +195,6 @@ pub async fn start(
             .iter()
             .map(|(k, a)| (k.clone(), Address::from(*a))),
     );
-
     let handshake = cups::Cups::<_, ChaCha20Poly1305>::new(
         sake::Sake {
             signer: config.signer.clone(),
@@ -151,13 +214,53 @@ pub async fn start(
     );
     let (mut network, mut oracle) = lookup::Network::new(context.child("p2p"), p2p_config);
     oracle.track(0, peers);
-    let votes = network.register(VOTE_CHANNEL, VOTE_QUOTA);
-    let certificates = network.register(CERTIFICATE_CHANNEL, VOTE_QUOTA);
-    let resolver_channel = network.register(RESOLVER_CHANNEL, FETCH_QUOTA);
-    let backfill = network.register(BACKFILL_CHANNEL, FETCH_QUOTA);
-    let broadcast_channel = network.register(BROADCAST_CHANNEL, BROADCAST_QUOTA);
-    let (gossip_sender, gossip_receiver) = network.register(GOSSIP_CHANNEL, GOSSIP_QUOTA);
+    let registered = CHANNEL_PLAN
+        .iter()
+        .map(|(channel, quota)| network.register(*channel, *quota))
+        .collect();
+    let channels = Channels::from_plan(registered);
     let network_handle = network.start();
+    let validator = Validator {
+        signer: config.signer,
+        participants,
+        peers: oracle.clone(),
+        blocker: oracle,
+        leader_timeout: config.leader_timeout,
+        partition_prefix: String::new(),
+    };
+    let mut handles = start_actors(context, core, validator, channels, admission, gossip).await;
+    handles.push(network_handle);
+    handles
+}
+
+/// Starts Simplex, marshal, broadcast, backfill, gossip and the finalizer
+/// for one validator, on any runtime and any network, and returns their
+/// handles.
+pub async fn start_actors<E, S, R, C, B>(
+    context: E,
+    core: Arc<NodeCore>,
+    validator: Validator<C, B>,
+    channels: Channels<S, R>,
+    admission: Admission,
+    gossip: GossipInbox,
+) -> Vec<Handle<()>>
+where
+    E: Spawner + Clock + Storage + Metrics + Supervisor + CryptoRng,
+    S: Sender<PublicKey = ConsensusPublicKey>,
+    R: Receiver<PublicKey = ConsensusPublicKey>,
+    C: Provider<PublicKey = ConsensusPublicKey> + Clone,
+    B: Blocker<PublicKey = ConsensusPublicKey> + Clone,
+{
+    let Validator {
+        signer,
+        participants,
+        peers,
+        blocker,
+        leader_timeout,
+        partition_prefix,
+    } = validator;
+    let me = signer.public_key();
+    let (gossip_sender, gossip_receiver) = channels.gossip;
     let gossip_out = context.child("gossip_out").spawn({
         let admission = admission.clone();
         move |_| gossip::send_loop(gossip_sender, gossip, admission)
@@ -166,12 +269,8 @@ pub async fn start(
         .child("gossip_in")
         .spawn(move |clock| gossip::receive_loop(clock, gossip_receiver, admission));
 
-    let scheme = ConsensusScheme::signer(
-        CONSENSUS_NAMESPACE,
-        participants.clone(),
-        config.signer.clone(),
-    )
-    .expect("this validator is in the validator set");
+    let scheme = ConsensusScheme::signer(CONSENSUS_NAMESPACE, participants.clone(), signer)
+        .expect("this validator is in the validator set");
     let provider = ConstantProvider::<ConsensusScheme, Epoch>::new(scheme.clone());
     let page_cache = CacheRef::new(PAGE_SIZE, PAGE_CACHE_PAGES);
 
@@ -179,15 +278,15 @@ pub async fn start(
         context.child("backfill"),
         marshal_resolver::Config {
             public_key: me.clone(),
-            peer_provider: oracle.clone(),
-            blocker: oracle.clone(),
+            peer_provider: peers.clone(),
+            blocker: blocker.clone(),
             mailbox_size: MAILBOX_SIZE,
             fetch_timeout: NZDuration!(Duration::from_secs(2)),
             fetch_retry_delay: Duration::from_millis(100),
             priority_requests: false,
             priority_responses: false,
         },
-        backfill,
+        channels.backfill,
     );
     let (broadcast_engine, buffer) = buffered::Engine::new(
         context.child("broadcast"),
@@ -197,22 +296,22 @@ pub async fn start(
             deque_size: 16,
             priority: false,
             codec_config: (),
-            peer_provider: oracle.clone(),
+            peer_provider: peers,
             strategy: Sequential,
         },
     );
-    let broadcast_handle = broadcast_engine.start(broadcast_channel);
+    let broadcast_handle = broadcast_engine.start(channels.broadcast);
 
-    let prefix = "marshal";
+    let prefix = format!("{partition_prefix}marshal");
     let finalizations = immutable::Archive::init(
         context.child("finalizations"),
-        archive_config(prefix, "finalizations", &page_cache, <ConsensusScheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded()),
+        archive_config(&prefix, "finalizations", &page_cache, <ConsensusScheme as commonware_cryptography::certificate::Verifier>::certificate_codec_config_unbounded()),
     )
     .await
     .expect("open the finalizations archive");
     let blocks = immutable::Archive::init(
         context.child("blocks"),
-        archive_config(prefix, "blocks", &page_cache, ()),
+        archive_config(&prefix, "blocks", &page_cache, ()),
     )
     .await
     .expect("open the finalized blocks archive");
@@ -231,7 +330,7 @@ pub async fn start(
                 provider,
                 epocher: FixedEpocher::new(BLOCKS_PER_EPOCH),
                 start: Start::Genesis(genesis),
-                partition_prefix: prefix.to_string(),
+                partition_prefix: prefix.clone(),
                 mailbox_size: MAILBOX_SIZE,
                 view_retention: ViewDelta::new(64),
                 prunable_items_per_section: NZU64!(64),
@@ -249,7 +348,7 @@ pub async fn start(
 
     let inline = Inline::new(
         context.child("application"),
-        App::new(core.clone(), config.leader_timeout / 2),
+        App::new(core.clone(), leader_timeout / 2),
         marshal_mailbox.clone(),
         FixedEpocher::new(BLOCKS_PER_EPOCH),
     );
@@ -258,7 +357,7 @@ pub async fn start(
         simplex::config::Config {
             scheme,
             elector: RoundRobin::<Sha256>::default(),
-            blocker: oracle.clone(),
+            blocker,
             automaton: inline.clone(),
             relay: inline.clone(),
             reporter: Reporters::from((
@@ -267,15 +366,15 @@ pub async fn start(
             )),
             track_historical_votes: false,
             strategy: Sequential,
-            partition: "simplex".to_string(),
+            partition: format!("{partition_prefix}simplex"),
             mailbox_size: MAILBOX_SIZE,
             epoch: Epoch::zero(),
             floor: Floor::Genesis(genesis_digest),
             replay_buffer: IO_BUFFER,
             write_buffer: IO_BUFFER,
             page_cache: page_cache.clone(),
-            leader_timeout: config.leader_timeout,
-            certification_timeout: config.leader_timeout * 2,
+            leader_timeout,
+            certification_timeout: leader_timeout * 2,
             timeout_retry: Duration::from_secs(1),
             view_retention: ViewDelta::new(64),
             skip: SkipPolicy::Enabled {
@@ -287,7 +386,7 @@ pub async fn start(
             forward: ForwardPolicy::Disabled,
         },
     );
-    let engine_handle = engine.start(votes, certificates, resolver_channel);
+    let engine_handle = engine.start(channels.votes, channels.certificates, channels.resolver);
 
     let (finalizer, updates) = Finalizer::new();
     let marshal_handle = marshal_actor.start(finalizer, buffer, resolver);
@@ -296,7 +395,6 @@ pub async fn start(
         .spawn(move |runtime| run_finalizer(runtime, core, marshal_mailbox, updates));
     let _ = context.encode();
     vec![
-        network_handle,
         broadcast_handle,
         marshal_handle,
         engine_handle,

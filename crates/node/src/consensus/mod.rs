@@ -10,6 +10,8 @@
 //! - [`engine`]: wiring of Simplex, marshal, broadcast, backfill and the
 //!   authenticated p2p network.
 //! - [`gossip`]: transactions submitted to one node, sent to every peer.
+//! - [`simulation`]: N full nodes on the deterministic runtime and simulated
+//!   network under seeded faults.
 //! - [`watch`]: the network view (votes, views, equivocations) from the
 //!   engine's activity.
 
@@ -17,6 +19,7 @@ pub mod app;
 pub mod block;
 pub mod engine;
 pub mod gossip;
+pub mod simulation;
 pub mod watch;
 
 use commonware_codec::{DecodeExt, Encode};
