@@ -52,6 +52,7 @@ pub fn run(args: SimulateArgs, json: bool) -> Result<()> {
             crashes: !args.no_crashes,
             partition: !args.no_partition,
             delivery_percent: args.delivery_percent,
+            conflicters: 0,
         };
         let report = simulate(config).map_err(|failure| {
             anyhow::anyhow!("{failure}\nreplay with: cityledger simulate --seed {seed} --seeds 1 --validators {}", args.validators)

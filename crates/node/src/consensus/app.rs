@@ -264,7 +264,7 @@ pub async fn run_finalizer<E: Clock + Spawner + Metrics>(
         match committed {
             Ok(Ok(Some(executed))) => {
                 core.finalized(&executed, now_ms(&runtime));
-                log_finalized(&executed);
+                log_finalized(&core, &executed);
             }
             Ok(Ok(None)) => {}
             Ok(Err(error)) => panic!("cannot commit finalized block {height}: {error}"),
@@ -274,8 +274,20 @@ pub async fn run_finalizer<E: Clock + Spawner + Metrics>(
     }
 }
 
-fn log_finalized(executed: &ExecutedBlock) {
+/// Blocks between two progress lines while catching up.
+const CATCH_UP_LOG_EVERY: u64 = 100;
+
+fn log_finalized(core: &NodeCore, executed: &ExecutedBlock) {
     let header = &executed.block.header;
     let height: Height = header.height;
-    info!(%height, txs = header.tx_count, state_root = %header.state_root, "finalized");
+    let (syncing, views_behind) = {
+        let network = core.network();
+        (network.syncing(), network.views_behind())
+    };
+    if !syncing {
+        info!(%height, txs = header.tx_count, state_root = %header.state_root, "finalized");
+    } else if height.0.is_multiple_of(CATCH_UP_LOG_EVERY) {
+        // One line per block would drown the log during a long catch-up.
+        info!(%height, views_behind, "catching up");
+    }
 }

@@ -62,6 +62,10 @@ pub struct SimulationConfig {
     pub partition: bool,
     /// Share of messages a link delivers, in percent (100: no loss).
     pub delivery_percent: u8,
+    /// Validators (the last ones) replaced by a Byzantine mock that signs
+    /// conflicting votes in every view. Only test builds carry the mock;
+    /// elsewhere any value above 0 is refused.
+    pub conflicters: usize,
 }
 
 impl SimulationConfig {
@@ -74,6 +78,7 @@ impl SimulationConfig {
             crashes: true,
             partition: true,
             delivery_percent: 95,
+            conflicters: 0,
         }
     }
 }
@@ -93,6 +98,8 @@ pub struct SimulationReport {
     pub crashes: usize,
     /// Virtual time the run took, in ms.
     pub virtual_ms: u64,
+    /// For each honest node, the validators it caught equivocating.
+    pub accused: Vec<Vec<cityledger_types::PublicKey>>,
 }
 
 /// Why a run failed. Every variant names the seed that replays it.
@@ -156,6 +163,16 @@ pub fn simulate(config: SimulationConfig) -> Result<SimulationReport, Simulation
         return Err(SimulationFailure::BadConfig {
             seed: config.seed,
             reason: "delivery_percent must be between 50 and 100".into(),
+        });
+    }
+    let faulty = (config.validators - 1) / 3;
+    if config.conflicters > faulty || (config.conflicters > 0 && !cfg!(test)) {
+        return Err(SimulationFailure::BadConfig {
+            seed: config.seed,
+            reason: format!(
+                "{} conflicting validators: at most {faulty} of {}, and only in test builds",
+                config.conflicters, config.validators
+            ),
         });
     }
     let runtime = deterministic::Config::new()
@@ -238,9 +255,16 @@ async fn run(
             incarnation: 0,
         })
         .collect();
-    for node in &mut nodes {
+    let honest = config.validators - config.conflicters;
+    for node in &mut nodes[..honest] {
         start_node(&context, &world, node).await;
     }
+    #[cfg(test)]
+    for node in &nodes[honest..] {
+        start_conflicter(&context, &world, node).await;
+    }
+    let mut nodes = nodes;
+    nodes.truncate(honest);
 
     let citizens: Vec<SecretKey> = (0..CITIZENS)
         .map(|i| SecretKey::from_seed(Digest::of(format!("citizen/{i}").as_bytes()).0))
@@ -259,8 +283,9 @@ async fn run(
         submit(&nodes, &mut rng, tx, now_ms(&context)).await;
     }
 
-    // Load and faults, interleaved in virtual time.
-    let faulty = (config.validators - 1) / 3;
+    // Load and faults, interleaved in virtual time. Crashes and Byzantine
+    // validators share the budget of f faulty ones.
+    let faulty = (config.validators - 1) / 3 - config.conflicters;
     let mut crashes = 0;
     let partition_at = config.transfers / 3;
     let heal_at = 2 * config.transfers / 3;
@@ -283,7 +308,7 @@ async fn run(
             .await;
 
         if config.crashes && faulty > 0 && rng.gen_ratio(1, 40) {
-            let victim = rng.gen_range(0..config.validators);
+            let victim = rng.gen_range(0..nodes.len());
             let down = nodes.iter().filter(|n| n.running.is_none()).count();
             if nodes[victim].running.is_some() && down < faulty {
                 crash(&mut nodes[victim]).await;
@@ -319,10 +344,26 @@ async fn run(
         .current()
         .duration_since(started)
         .map_or(0, |d| d.as_millis() as u64);
+    let accused = nodes
+        .iter()
+        .filter_map(|n| n.running.as_ref())
+        .map(|r| {
+            let mut keys: Vec<_> = r
+                .core
+                .network()
+                .equivocations()
+                .map(|e| e.validator)
+                .collect();
+            keys.sort();
+            keys.dedup();
+            keys
+        })
+        .collect();
     for node in &mut nodes {
         crash(node).await;
     }
     Ok(SimulationReport {
+        accused,
         seed: config.seed,
         common_height: target,
         state_root,
@@ -485,6 +526,34 @@ async fn start_node(context: &Context, world: &World, node: &mut SimNode) {
     });
 }
 
+/// Runs `node` as Commonware's conflicter mock: in every view it signs two
+/// notarize and two finalize votes for different payloads.
+#[cfg(test)]
+async fn start_conflicter(context: &Context, world: &World, node: &SimNode) {
+    use commonware_consensus::simplex::mocks::conflicter::{Config, Conflicter};
+    use commonware_cryptography::sha256::Sha256;
+    let signer = engine_private_key(&node.node_key_seed).expect("valid seed");
+    let control = world.oracle.control(signer.public_key());
+    let (vote, _) = super::engine::CHANNEL_PLAN[0];
+    let votes = control
+        .register(
+            vote,
+            commonware_runtime::Quota::per_second(commonware_utils::NZU32!(1024)),
+        )
+        .await
+        .expect("the simulated network registers a channel");
+    let scheme = super::ConsensusScheme::signer(
+        super::CONSENSUS_NAMESPACE,
+        world.participants.clone(),
+        signer,
+    )
+    .expect("the conflicter is a participant");
+    let context = context
+        .child("conflicter")
+        .with_attribute("index", node.index);
+    let _handle = Conflicter::<_, _, Sha256>::new(context, Config { scheme }).start(votes);
+}
+
 /// Stops every task of `node` at once, as a power cut would; its store and
 /// the runtime's storage keep what was written.
 async fn crash(node: &mut SimNode) {
@@ -635,6 +704,30 @@ mod tests {
     }
 
     #[test]
+    fn a_validator_signing_conflicting_votes_is_caught_by_every_honest_node() {
+        let config = SimulationConfig {
+            crashes: false,
+            partition: false,
+            delivery_percent: 100,
+            transfers: 30,
+            conflicters: 1,
+            ..SimulationConfig::with_faults(21, 4)
+        };
+        let report = simulate(config).unwrap_or_else(|failure| panic!("{failure}"));
+        let conflicter =
+            SecretKey::from_seed(Digest::of(format!("cityledger/sim/{}/{}", 21, 3).as_bytes()).0)
+                .public_key();
+        assert_eq!(report.accused.len(), 3, "{report:?}");
+        for accused in &report.accused {
+            assert_eq!(accused, &vec![conflicter], "only the conflicter is accused");
+        }
+        assert!(
+            report.finalized_txs > 0,
+            "the honest three stay live: {report:?}"
+        );
+    }
+
+    #[test]
     fn bad_configurations_are_refused() {
         let too_few = simulate(SimulationConfig::with_faults(1, 3));
         assert!(matches!(too_few, Err(SimulationFailure::BadConfig { .. })));
@@ -643,5 +736,13 @@ mod tests {
             ..SimulationConfig::with_faults(1, 4)
         });
         assert!(matches!(lossy, Err(SimulationFailure::BadConfig { .. })));
+        let too_many_byzantine = simulate(SimulationConfig {
+            conflicters: 2,
+            ..SimulationConfig::with_faults(1, 4)
+        });
+        assert!(matches!(
+            too_many_byzantine,
+            Err(SimulationFailure::BadConfig { .. })
+        ));
     }
 }
