@@ -10,7 +10,7 @@ use crate::home::{Home, random_key};
 use anyhow::{Context, Result, bail};
 use cityledger_api::SubmitResult;
 use cityledger_client::Client;
-use cityledger_types::tx::{Action, LedgerOp, Memo, TransferOrder, TxBody};
+use cityledger_types::tx::{TransferOrder, TxBody};
 use cityledger_types::{
     Address, Amount, ChainId, ClientTxId, CurrencyCode, Digest, Height, SecretKey, SignedTx,
 };
@@ -208,19 +208,18 @@ fn transfer(
     (from, to, amount): (Address, Address, Amount),
     id: String,
 ) -> SignedTx {
-    TxBody {
-        chain_id: chain_id.clone(),
-        signer: key.public_key(),
-        id: ClientTxId::new(id).expect("bench ids are valid"),
-        expires_at_ms: now_ms() + 30 * 60 * 1000,
-        action: Action::Ledger(LedgerOp::Transfer(TransferOrder {
+    TxBody::transfer(
+        chain_id.clone(),
+        key.public_key(),
+        ClientTxId::new(id).expect("bench ids are valid"),
+        now_ms() + 30 * 60 * 1000,
+        TransferOrder::new(
             from,
             to,
-            currency: CurrencyCode::new("CITY").expect("valid code"),
+            CurrencyCode::new("CITY").expect("valid code"),
             amount,
-            memo: Memo::new("").expect("valid memo"),
-        })),
-    }
+        ),
+    )
     .sign(key)
 }
 

@@ -213,6 +213,14 @@ impl Network {
     }
 }
 
+/// This run's randomness, from [`test_seed`], printed so that a failure
+/// can be replayed with `CITYLEDGER_TEST_SEED`.
+fn seeded_rng() -> rand::rngs::StdRng {
+    let seed = test_seed();
+    println!("seed {seed}");
+    rand::rngs::StdRng::seed_from_u64(seed)
+}
+
 fn citizen(rng: &mut rand::rngs::StdRng) -> Address {
     address_of(&random_key(rng))
 }
@@ -236,9 +244,7 @@ fn the_chain_survives_one_crash_halts_without_quorum_and_resumes() {
 }
 
 async fn survives_one_crash_halts_without_quorum_and_resumes() {
-    let seed = test_seed();
-    println!("seed {seed}");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = seeded_rng();
     let mut net = Network::start().await;
     net.wait_height(2).await;
 
@@ -318,9 +324,7 @@ fn a_validator_whose_disk_is_wiped_is_rebuilt_from_its_peers() {
 }
 
 async fn wiped_validator_is_rebuilt_from_its_peers() {
-    let seed = test_seed();
-    println!("seed {seed}");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = seeded_rng();
     let mut net = Network::start().await;
 
     // Some history, sent through different validators.
@@ -369,9 +373,7 @@ fn partitions_stall_the_side_without_quorum_and_heal_without_a_fork() {
 }
 
 async fn partitions_heal_without_a_fork() {
-    let seed = test_seed();
-    println!("seed {seed}");
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut rng = seeded_rng();
     let mut net = Network::create();
     let links = links::Links::install(&net.homes).await;
     net.start_all().await;

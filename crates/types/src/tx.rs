@@ -137,6 +137,24 @@ pub struct TransferOrder {
     pub memo: Memo,
 }
 
+impl TransferOrder {
+    /// A transfer with no memo.
+    pub fn new(
+        from: Address,
+        to: Address,
+        currency: CurrencyCode,
+        amount: Amount,
+    ) -> TransferOrder {
+        TransferOrder {
+            from,
+            to,
+            currency,
+            amount,
+            memo: Memo::new("").expect("the empty memo is within every bound"),
+        }
+    }
+}
+
 /// A ledger operation: one step of value movement.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum LedgerOp {
@@ -243,6 +261,23 @@ pub struct SignedTx {
 }
 
 impl TxBody {
+    /// A body whose action is the single transfer `order`.
+    pub fn transfer(
+        chain_id: ChainId,
+        signer: PublicKey,
+        id: ClientTxId,
+        expires_at_ms: u64,
+        order: TransferOrder,
+    ) -> TxBody {
+        TxBody {
+            chain_id,
+            signer,
+            id,
+            expires_at_ms,
+            action: Action::Ledger(LedgerOp::Transfer(order)),
+        }
+    }
+
     /// The exact bytes the signer signs.
     pub fn signing_payload(&self) -> Vec<u8> {
         let mut payload = Vec::with_capacity(TX_DOMAIN.len() + 160);

@@ -9,10 +9,9 @@
 
 use cityledger_api::{AccountView, StatusView, SubmitResult, TxStatusView};
 use cityledger_client::{Client, ClientError};
-use cityledger_types::tx::{Memo, TransferOrder, TxBody};
+use cityledger_types::tx::{TransferOrder, TxBody};
 use cityledger_types::{
-    Action, Address, Amount, ChainId, ClientTxId, CurrencyCode, Digest, LedgerOp, SecretKey,
-    SignedTx,
+    Address, Amount, ChainId, ClientTxId, CurrencyCode, Digest, SecretKey, SignedTx,
 };
 use std::collections::BTreeSet;
 use std::fs;
@@ -350,19 +349,18 @@ pub fn transfer_expiring(
     id: &str,
     expires_at_ms: u64,
 ) -> SignedTx {
-    TxBody {
-        chain_id: chain_id.clone(),
-        signer: key.public_key(),
-        id: ClientTxId::new(id).expect("test ids are valid"),
+    TxBody::transfer(
+        chain_id.clone(),
+        key.public_key(),
+        ClientTxId::new(id).expect("test ids are valid"),
         expires_at_ms,
-        action: Action::Ledger(LedgerOp::Transfer(TransferOrder {
+        TransferOrder::new(
             from,
             to,
-            currency: CurrencyCode::new("CITY").expect("valid code"),
-            amount: Amount(amount),
-            memo: Memo::new("").expect("valid memo"),
-        })),
-    }
+            CurrencyCode::new("CITY").expect("valid code"),
+            Amount(amount),
+        ),
+    )
     .sign(key)
 }
 

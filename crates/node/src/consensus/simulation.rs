@@ -21,7 +21,7 @@ use cityledger_state::audit::audit_conservation;
 use cityledger_state::genesis::consortium_genesis;
 use cityledger_storage::{MemoryStore, Store};
 use cityledger_types::genesis::{Genesis, GenesisValidator};
-use cityledger_types::tx::{Action, LedgerOp, Memo, TransferOrder, TxBody};
+use cityledger_types::tx::{TransferOrder, TxBody};
 use cityledger_types::{
     Address, Amount, ChainId, ClientTxId, CurrencyCode, Digest, Height, OrgName, SecretKey,
     SignedTx,
@@ -424,19 +424,18 @@ fn transfer(
     id: &str,
     now_ms: u64,
 ) -> SignedTx {
-    TxBody {
-        chain_id: chain_id.clone(),
-        signer: key.public_key(),
-        id: ClientTxId::new(id).expect("simulation ids are valid"),
-        expires_at_ms: now_ms + 10 * 60 * 1000,
-        action: Action::Ledger(LedgerOp::Transfer(TransferOrder {
+    TxBody::transfer(
+        chain_id.clone(),
+        key.public_key(),
+        ClientTxId::new(id).expect("simulation ids are valid"),
+        now_ms + 10 * 60 * 1000,
+        TransferOrder::new(
             from,
             to,
-            currency: CurrencyCode::new("CITY").expect("valid code"),
-            amount: Amount(amount),
-            memo: Memo::new("").expect("empty memo is valid"),
-        })),
-    }
+            CurrencyCode::new("CITY").expect("valid code"),
+            Amount(amount),
+        ),
+    )
     .sign(key)
 }
 
