@@ -53,6 +53,7 @@ pub fn run(args: SimulateArgs, json: bool) -> Result<()> {
             partition: !args.no_partition,
             delivery_percent: args.delivery_percent,
             conflicters: 0,
+            equivocators: 0,
         };
         let report = simulate(config).map_err(|failure| {
             anyhow::anyhow!("{failure}\nreplay with: cityledger simulate --seed {seed} --seeds 1 --validators {}", args.validators)

@@ -62,10 +62,19 @@ pub struct SimulationConfig {
     pub partition: bool,
     /// Share of messages a link delivers, in percent (100: no loss).
     pub delivery_percent: u8,
-    /// Validators (the last ones) replaced by a Byzantine mock that signs
-    /// conflicting votes in every view. Only test builds carry the mock;
-    /// elsewhere any value above 0 is refused.
+    /// Validators replaced by Commonware's conflicter mock, which signs
+    /// conflicting votes in every view. Only test builds carry the mocks;
+    /// elsewhere any Byzantine validator is refused.
     pub conflicters: usize,
+    /// Validators replaced by Commonware's equivocator mock, which as leader
+    /// sends different proposals to different validators.
+    pub equivocators: usize,
+}
+
+impl SimulationConfig {
+    fn byzantine(&self) -> usize {
+        self.conflicters + self.equivocators
+    }
 }
 
 impl SimulationConfig {
@@ -79,6 +88,7 @@ impl SimulationConfig {
             partition: true,
             delivery_percent: 95,
             conflicters: 0,
+            equivocators: 0,
         }
     }
 }
@@ -166,12 +176,13 @@ pub fn simulate(config: SimulationConfig) -> Result<SimulationReport, Simulation
         });
     }
     let faulty = (config.validators - 1) / 3;
-    if config.conflicters > faulty || (config.conflicters > 0 && !cfg!(test)) {
+    if config.byzantine() > faulty || (config.byzantine() > 0 && !cfg!(test)) {
         return Err(SimulationFailure::BadConfig {
             seed: config.seed,
             reason: format!(
-                "{} conflicting validators: at most {faulty} of {}, and only in test builds",
-                config.conflicters, config.validators
+                "{} Byzantine validators: at most {faulty} of {}, and only in test builds",
+                config.byzantine(),
+                config.validators
             ),
         });
     }
@@ -255,13 +266,17 @@ async fn run(
             incarnation: 0,
         })
         .collect();
-    let honest = config.validators - config.conflicters;
+    let honest = config.validators - config.byzantine();
     for node in &mut nodes[..honest] {
         start_node(&context, &world, node).await;
     }
     #[cfg(test)]
-    for node in &nodes[honest..] {
-        start_conflicter(&context, &world, node).await;
+    for (n, node) in nodes[honest..].iter().enumerate() {
+        if n < config.conflicters {
+            start_conflicter(&context, &world, node).await;
+        } else {
+            start_equivocator(&context, &world, node).await;
+        }
     }
     let mut nodes = nodes;
     nodes.truncate(honest);
@@ -285,7 +300,7 @@ async fn run(
 
     // Load and faults, interleaved in virtual time. Crashes and Byzantine
     // validators share the budget of f faulty ones.
-    let faulty = (config.validators - 1) / 3 - config.conflicters;
+    let faulty = (config.validators - 1) / 3 - config.byzantine();
     let mut crashes = 0;
     let partition_at = config.transfers / 3;
     let heal_at = 2 * config.transfers / 3;
@@ -553,6 +568,47 @@ async fn start_conflicter(context: &Context, world: &World, node: &SimNode) {
     let _handle = Conflicter::<_, _, Sha256>::new(context, Config { scheme }).start(votes);
 }
 
+/// Runs `node` as Commonware's equivocator mock: when it leads, it sends
+/// one proposal to one validator and another to the rest.
+#[cfg(test)]
+async fn start_equivocator(context: &Context, world: &World, node: &SimNode) {
+    use commonware_consensus::simplex::elector::RoundRobin;
+    use commonware_consensus::simplex::mocks::equivocator::{Config, Equivocator};
+    use commonware_consensus::simplex::mocks::relay::Relay;
+    use commonware_consensus::types::Epoch;
+    use commonware_cryptography::sha256::Sha256;
+    let signer = engine_private_key(&node.node_key_seed).expect("valid seed");
+    let control = world.oracle.control(signer.public_key());
+    let quota = commonware_runtime::Quota::per_second(commonware_utils::NZU32!(1024));
+    let mut channels = Vec::new();
+    for (channel, _) in &super::engine::CHANNEL_PLAN[..2] {
+        channels.push(
+            control
+                .register(*channel, quota)
+                .await
+                .expect("the simulated network registers a channel"),
+        );
+    }
+    let certificates = channels.pop().expect("two channels");
+    let votes = channels.pop().expect("two channels");
+    let scheme = super::ConsensusScheme::signer(
+        super::CONSENSUS_NAMESPACE,
+        world.participants.clone(),
+        signer,
+    )
+    .expect("the equivocator is a participant");
+    let config = Config {
+        scheme,
+        elector: RoundRobin::<Sha256>::default(),
+        epoch: Epoch::zero(),
+        relay: Arc::new(Relay::new()),
+    };
+    let context = context
+        .child("equivocator")
+        .with_attribute("index", node.index);
+    let _handle = Equivocator::<_, _, _, Sha256>::new(context, config).start(votes, certificates);
+}
+
 /// Stops every task of `node` at once, as a power cut would; its store and
 /// the runtime's storage keep what was written.
 async fn crash(node: &mut SimNode) {
@@ -724,6 +780,21 @@ mod tests {
             report.finalized_txs > 0,
             "the honest three stay live: {report:?}"
         );
+    }
+
+    #[test]
+    fn a_leader_sending_different_proposals_breaks_neither_safety_nor_liveness() {
+        for seed in [31, 32] {
+            let config = SimulationConfig {
+                crashes: false,
+                partition: false,
+                transfers: 60,
+                equivocators: 1,
+                ..SimulationConfig::with_faults(seed, 4)
+            };
+            let report = simulate(config).unwrap_or_else(|failure| panic!("{failure}"));
+            assert!(report.finalized_txs > 0, "{report:?}");
+        }
     }
 
     #[test]
