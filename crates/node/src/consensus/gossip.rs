@@ -7,6 +7,7 @@
 //! rate-limited or offline misses it, which costs latency, never liveness:
 //! the submitting node keeps the transaction and proposes it when it leads.
 
+use super::app::now_ms;
 use crate::admission::Admission;
 use cityledger_types::SignedTx;
 use cityledger_types::block::BlockTxs;
@@ -17,7 +18,6 @@ use commonware_runtime::Clock;
 use futures::StreamExt;
 use futures::channel::mpsc;
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
 use tracing::debug;
 
 /// Most transactions in one gossip message: any such message fits in
@@ -72,10 +72,7 @@ pub async fn receive_loop<R: Receiver, E: Clock>(clock: E, mut receiver: R, admi
                 continue;
             }
         };
-        let now_ms = clock
-            .current()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now_ms = now_ms(&clock);
         admission
             .metrics()
             .gossip_received_txs

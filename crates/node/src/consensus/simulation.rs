@@ -10,6 +10,7 @@
 //! root, money conserved) and liveness (every node reaches the target
 //! height).
 
+use super::app::now_ms;
 use super::engine::{Channels, GossipInbox, Validator, start_actors};
 use super::{ConsensusPublicKey, engine_private_key};
 use crate::admission::{Admission, admission};
@@ -421,13 +422,6 @@ fn sim_genesis(seeds: &[[u8; 32]], treasury: &SecretKey, now_ms: u64) -> Genesis
         &orgs,
         validators,
     )
-}
-
-fn now_ms(clock: &impl Clock) -> u64 {
-    clock
-        .current()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn transfer(

@@ -4,6 +4,7 @@
 //! It sits next to marshal as a second reporter of Simplex, and only
 //! records; it never holds the engine up.
 
+use super::app::now_ms;
 use super::{ConsensusDigest, ConsensusPublicKey, ConsensusScheme, public_key_bytes};
 use crate::core::NodeCore;
 use crate::network::{Equivocation, EquivocationKind};
@@ -14,7 +15,6 @@ use commonware_consensus::{Reporter, Viewable};
 use commonware_runtime::Clock;
 use commonware_utils::Participant;
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
 use tracing::warn;
 
 /// The reporter.
@@ -55,10 +55,7 @@ impl<E: Clock> Watch<E> {
     }
 
     fn now_ms(&self) -> u64 {
-        self.clock
-            .current()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64)
+        now_ms(self.clock.as_ref())
     }
 
     fn key(&self, participant: Participant) -> Option<&PublicKey> {
