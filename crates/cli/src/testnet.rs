@@ -5,6 +5,8 @@
 //! a test can kill one with SIGKILL and restart it exactly as an operator
 //! would. The supervisor reports a node that exits and does not restart it:
 //! a crash loop would hide the failure a demo or a test is looking for.
+//! `testnet.json` appears once every node serves its API, so a script can
+//! wait for the file and then use the network.
 
 use crate::commands::{NetworkNode, NetworkPlan, create_network};
 use crate::home::Home;
@@ -18,6 +20,8 @@ use std::time::{Duration, Instant};
 
 /// How long a node gets to stop after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
+/// How long the nodes get to open their stores and serve their APIs.
+const READY_WAIT: Duration = Duration::from_secs(60);
 /// How often the supervisor looks at its children.
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
@@ -83,6 +87,54 @@ pub fn run(args: TestnetArgs, json: bool) -> Result<()> {
         }
     }
     let manifest = args.home.join("testnet.json");
+    let outcome = crate::commands::block_on(async {
+        // Signals are caught from here on, so a SIGTERM during start-up
+        // stops the nodes too instead of orphaning them.
+        let mut stop = StopSignals::new()?;
+        tokio::select! {
+            ready = wait_all_healthy(&mut children) => ready?,
+            _ = stop.next() => return Ok(()),
+        }
+        // testnet.json is the readiness signal scripts wait for: written
+        // only once every node answers.
+        announce(&children, &manifest, &args.home, json)?;
+        supervise(&mut children, &mut stop).await
+    });
+    stop_all(&mut children);
+    let _ = fs::remove_file(&manifest);
+    outcome
+}
+
+/// SIGINT and SIGTERM.
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn new() -> Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            terminate: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            interrupt: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+        })
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+    }
+}
+
+/// Writes testnet.json and prints the nodes.
+fn announce(
+    children: &[(&NetworkNode, Child)],
+    manifest: &Path,
+    dir: &Path,
+    json: bool,
+) -> Result<()> {
     let running: Vec<RunningNode> = children
         .iter()
         .map(|(node, child)| RunningNode {
@@ -93,30 +145,24 @@ pub fn run(args: TestnetArgs, json: bool) -> Result<()> {
         })
         .collect();
     let text = serde_json::to_string_pretty(&serde_json::json!({ "nodes": running }))?;
-    if let Err(error) = write_atomic(&manifest, text.as_bytes()) {
-        stop_all(&mut children);
-        return Err(error);
-    }
+    write_atomic(manifest, text.as_bytes())?;
     if json {
         println!("{}", serde_json::json!({ "nodes": running }));
-    } else {
-        println!(
-            "testnet of {} validators under {}",
-            nodes.len(),
-            args.home.display()
-        );
-        for node in &running {
-            println!(
-                "  {:<12} pid {:<8} API {}  p2p {}",
-                node.name, node.pid, node.api, node.p2p
-            );
-        }
-        println!("stop with Ctrl-C");
+        return Ok(());
     }
-    let outcome = crate::commands::block_on(supervise(&mut children));
-    stop_all(&mut children);
-    let _ = fs::remove_file(&manifest);
-    outcome
+    println!(
+        "testnet of {} validators under {}",
+        running.len(),
+        dir.display()
+    );
+    for node in &running {
+        println!(
+            "  {:<12} pid {:<8} API {}  p2p {}",
+            node.name, node.pid, node.api, node.p2p
+        );
+    }
+    println!("stop with Ctrl-C");
+    Ok(())
 }
 
 /// The validator homes already under `dir`, in address-book order.
@@ -165,17 +211,42 @@ fn spawn_node(node: &NetworkNode) -> Result<Child> {
         .with_context(|| format!("cannot start node {}", node.name))
 }
 
+/// Waits until every node answers `/health`; fails if one exits first or
+/// [`READY_WAIT`] passes.
+async fn wait_all_healthy(children: &mut [(&NetworkNode, Child)]) -> Result<()> {
+    let deadline = Instant::now() + READY_WAIT;
+    for (node, child) in children.iter_mut() {
+        let client = cityledger_client::Client::new(&format!("http://{}", node.api))?;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!(
+                    "node {} exited ({status}) before serving; its log is {}",
+                    node.name,
+                    node.home.with_extension("log").display()
+                );
+            }
+            if client.health().await.is_ok() {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "node {} did not serve its API within {READY_WAIT:?}",
+                    node.name
+                );
+            }
+            tokio::time::sleep(POLL_INTERVAL / 2).await;
+        }
+    }
+    Ok(())
+}
+
 /// Waits for SIGINT or SIGTERM, reporting nodes that exit meanwhile. Fails
 /// when every node has exited.
-async fn supervise(children: &mut [(&NetworkNode, Child)]) -> Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+async fn supervise(children: &mut [(&NetworkNode, Child)], stop: &mut StopSignals) -> Result<()> {
     let mut exited = vec![false; children.len()];
     loop {
         tokio::select! {
-            _ = terminate.recv() => return Ok(()),
-            _ = interrupt.recv() => return Ok(()),
+            _ = stop.next() => return Ok(()),
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
         }
         for ((node, child), exited) in children.iter_mut().zip(exited.iter_mut()) {
