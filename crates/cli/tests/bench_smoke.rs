@@ -7,20 +7,23 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-#[test]
-fn bench_reports_json_figures() {
+/// Runs `bench` with `extra` arguments and checks the shape of its JSON
+/// summary; returns it.
+fn bench_summary(extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "bench",
+        "--transactions",
+        "300",
+        "--senders",
+        "8",
+        "--timeout-s",
+        "50",
+        "--json",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
     let output = run_cli_within(
-        &[
-            "bench",
-            "--transactions",
-            "300",
-            "--senders",
-            "8",
-            "--timeout-s",
-            "50",
-            "--json",
-            "--quiet",
-        ],
+        &args,
         // Its own waits: up to 60 s for the node, 60 s for funding, 50 s
         // for the transfers.
         Duration::from_secs(200),
@@ -43,10 +46,35 @@ fn bench_reports_json_figures() {
     let p99 = summary["latency_ms_p99"].as_f64().expect("a number");
     assert!(p50 <= p99, "p50 {p50} above p99 {p99}: {summary}");
     assert_eq!(summary["transactions"], 300, "{summary}");
-    assert_eq!(summary["validators"], 1, "{summary}");
     assert_eq!(summary["senders"], 8, "{summary}");
     assert!(
         summary["blocks"].as_u64().is_some_and(|b| b >= 1),
+        "{summary}"
+    );
+    summary
+}
+
+#[test]
+fn bench_reports_json_figures() {
+    let summary = bench_summary(&[]);
+    assert_eq!(summary["validators"], 1, "{summary}");
+}
+
+#[test]
+fn bench_runs_a_four_validator_network_and_reports_cpu_per_node() {
+    let summary = bench_summary(&["--validators", "4"]);
+    assert_eq!(summary["validators"], 4, "{summary}");
+    assert_eq!(
+        summary["nodes"].as_array().map(Vec::len),
+        Some(4),
+        "{summary}"
+    );
+    let cpu = summary["cpu_percent_per_node"]
+        .as_array()
+        .unwrap_or_else(|| panic!("cpu_percent_per_node is not a list: {summary}"));
+    assert_eq!(cpu.len(), 4, "{summary}");
+    assert!(
+        cpu.iter().all(|c| c.as_f64().is_some_and(|c| c >= 0.0)),
         "{summary}"
     );
 }
