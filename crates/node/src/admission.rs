@@ -268,9 +268,13 @@ impl AdmissionWorker {
                         }
                     })
             };
-            let counter = match &result {
-                Ok(_) => &self.core.metrics.admitted_txs,
-                Err(_) => &self.core.metrics.refused_txs,
+            // A peer's copy of a transaction this node already holds is
+            // normal gossip traffic, not a refusal of anyone's submission.
+            let from_client = submission.reply.is_some();
+            let counter = match (&result, from_client) {
+                (Ok(_), _) => &self.core.metrics.admitted_txs,
+                (Err(_), true) => &self.core.metrics.refused_txs,
+                (Err(_), false) => &self.core.metrics.gossip_dropped_txs,
             };
             counter.inc();
             if let Some(reply) = submission.reply {
