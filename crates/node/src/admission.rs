@@ -161,10 +161,8 @@ impl Admission {
     /// Queues transactions gossiped by a peer, without waiting for them.
     /// Those that fail the cheap checks, or find the queue full, are dropped:
     /// the peer's own node still holds them and proposes them when it leads.
-    /// Returns how many were queued.
-    pub fn submit_from_peer(&self, txs: Vec<SignedTx>, now_ms: u64) -> usize {
+    pub fn submit_from_peer(&self, txs: Vec<SignedTx>, now_ms: u64) {
         let mut queue = self.queue.clone();
-        let mut queued = 0;
         for tx in txs {
             let bytes = borsh::object_length(&tx).unwrap_or(usize::MAX);
             if bytes > TX_BYTES_MAX || self.precheck(&tx, now_ms).is_err() {
@@ -179,11 +177,8 @@ impl Admission {
             };
             if queue.try_send(submission).is_err() {
                 self.core.metrics.gossip_dropped_txs.inc();
-                continue;
             }
-            queued += 1;
         }
-        queued
     }
 
     /// Checks everything but the signature.
