@@ -2,11 +2,14 @@
 //!
 //! [`assert_balanced`] runs on every executed block, on the consensus path,
 //! in release builds: a block that would create or destroy money crashes the
-//! node rather than be finalized. [`audit_conservation`] sums a whole state.
+//! node rather than be finalized. [`audit_conservation`] sums a whole state,
+//! and [`audit_obligations`] reconciles the obligation books with the
+//! obligations.
 
 use crate::view::{StateRead, WriteSet};
-use cityledger_types::CurrencyCode;
+use cityledger_types::obligation::{ObligationRecord, ObligationTotals};
 use cityledger_types::records::{BalanceRecord, StateKey};
+use cityledger_types::{CurrencyCode, OrgName};
 use std::collections::BTreeMap;
 
 /// Per-currency sums of the four balance fields.
@@ -100,4 +103,92 @@ pub fn assert_balanced(parent: &dyn StateRead, writes: &WriteSet) {
             "block would create or destroy {currency}: {delta:?}"
         );
     }
+}
+
+/// The books of obligations disagree with the obligations themselves.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("obligation books of {org} in {currency} are off: {reason}")]
+pub struct BooksOff {
+    /// The organisation.
+    pub org: OrgName,
+    /// The currency.
+    pub currency: CurrencyCode,
+    /// What disagrees.
+    pub reason: String,
+}
+
+#[derive(Default)]
+struct Ledger {
+    book: ObligationTotals,
+    days: ObligationTotals,
+    outstanding: i128,
+    paid: u128,
+}
+
+/// Checks, for every organisation and currency of a whole state, that the
+/// running book equals the sum of its days; that what the book says is
+/// collected is what obligations say was paid; and that the book's
+/// outstanding equals what open and appealed obligations still owe.
+/// Returns the books.
+pub fn audit_obligations<'a>(
+    entries: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Result<BTreeMap<(OrgName, CurrencyCode), ObligationTotals>, BooksOff> {
+    let mut books: BTreeMap<(OrgName, CurrencyCode), Ledger> = BTreeMap::new();
+    for (key, value) in entries {
+        match borsh::from_slice::<StateKey>(key) {
+            Ok(StateKey::ObligationBook(org, currency)) => {
+                books.entry((org, currency)).or_default().book = decode(value);
+            }
+            Ok(StateKey::ObligationTotals(org, currency, _)) => {
+                let day: ObligationTotals = decode(value);
+                books.entry((org, currency)).or_default().days.add(&day);
+            }
+            Ok(StateKey::Obligation(_)) => {
+                let record: ObligationRecord = decode(value);
+                let entry = books
+                    .entry((record.issuer.clone(), record.currency.clone()))
+                    .or_default();
+                entry.paid += record.paid.0;
+                if !record.status.is_closed() {
+                    entry.outstanding += record.amount.0 as i128
+                        + record.penalty_assessed.0 as i128
+                        - record.paid.0 as i128;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut result = BTreeMap::new();
+    for ((org, currency), ledger) in books {
+        let off = |reason: String| BooksOff {
+            org: org.clone(),
+            currency: currency.clone(),
+            reason,
+        };
+        if ledger.book != ledger.days {
+            return Err(off(format!(
+                "book {:?} is not the sum of its days {:?}",
+                ledger.book, ledger.days
+            )));
+        }
+        if ledger.book.collected != ledger.paid {
+            return Err(off(format!(
+                "book collected {} but obligations were paid {}",
+                ledger.book.collected, ledger.paid
+            )));
+        }
+        if ledger.book.outstanding() != ledger.outstanding {
+            return Err(off(format!(
+                "book outstanding {} but obligations owe {}",
+                ledger.book.outstanding(),
+                ledger.outstanding
+            )));
+        }
+        result.insert((org, currency), ledger.book);
+    }
+    Ok(result)
+}
+
+fn decode<T: borsh::BorshDeserialize>(value: &[u8]) -> T {
+    borsh::from_slice(value).expect("state records decode")
 }

@@ -1,7 +1,10 @@
 //! Events: what a finalized block did, for the event stream and indexes.
 //! Derived from execution; not part of consensus.
 
-use cityledger_types::{Address, Amount, CurrencyCode, Digest, OrgName, PublicKey, RoleName};
+use cityledger_types::obligation::{AppealDecision, ObligationStatus};
+use cityledger_types::{
+    Address, Amount, CurrencyCode, Digest, KindName, OrgName, PublicKey, RoleName,
+};
 use serde::Serialize;
 
 /// One effect of an applied transaction (or of the block itself).
@@ -67,6 +70,103 @@ pub enum Event {
         /// Member key.
         member: PublicKey,
     },
+    /// A kind of obligation was defined or redefined.
+    ObligationKindDefined {
+        /// Organisation.
+        org: OrgName,
+        /// Kind.
+        kind: KindName,
+    },
+    /// An obligation was issued.
+    ObligationIssued {
+        /// Its id.
+        obligation: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// Kind.
+        kind: KindName,
+        /// Who owes it.
+        payer: Address,
+        /// Where payments go.
+        payee: Address,
+        /// Currency.
+        currency: CurrencyCode,
+        /// Amount before penalties.
+        amount: Amount,
+        /// Due time.
+        due_at_ms: u64,
+    },
+    /// A payment settled (part of) an obligation.
+    ObligationPaid {
+        /// Its id.
+        obligation: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// Who owes it.
+        payer: Address,
+        /// The account that paid.
+        paid_from: Address,
+        /// Amount of this payment.
+        amount: Amount,
+        /// Penalty recognised by this payment.
+        penalty_assessed: Amount,
+        /// Status after the payment.
+        status: ObligationStatus,
+    },
+    /// What remained of an obligation was waived.
+    ObligationWaived {
+        /// Its id.
+        obligation: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// Who owes it.
+        payer: Address,
+        /// The role under which it was waived.
+        role: RoleName,
+        /// Amount waived.
+        amount: Amount,
+        /// Why.
+        reason: String,
+    },
+    /// The payer appealed.
+    ObligationAppealed {
+        /// Its id.
+        obligation: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// Who owes it.
+        payer: Address,
+        /// Grounds.
+        reason: String,
+    },
+    /// An appeal was decided.
+    ObligationDecided {
+        /// Its id.
+        obligation: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// Who owes it.
+        payer: Address,
+        /// The decision.
+        decision: AppealDecision,
+        /// The role under which it was decided.
+        role: RoleName,
+        /// Why.
+        reason: String,
+    },
+    /// The issuer cancelled an obligation.
+    ObligationCancelled {
+        /// Its id.
+        obligation: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// Who owes it.
+        payer: Address,
+        /// Amount that was still owed.
+        amount: Amount,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Event {
@@ -76,7 +176,37 @@ impl Event {
             Event::Transferred { from, to, .. } | Event::PendingCreated { from, to, .. } => {
                 vec![*from, *to]
             }
+            Event::ObligationIssued { payer, .. } => vec![*payer],
             _ => Vec::new(),
+        }
+    }
+
+    /// The obligation this event is about, for its history.
+    pub fn obligation(&self) -> Option<Digest> {
+        match self {
+            Event::ObligationIssued { obligation, .. }
+            | Event::ObligationPaid { obligation, .. }
+            | Event::ObligationWaived { obligation, .. }
+            | Event::ObligationAppealed { obligation, .. }
+            | Event::ObligationDecided { obligation, .. }
+            | Event::ObligationCancelled { obligation, .. } => Some(*obligation),
+            _ => None,
+        }
+    }
+
+    /// The organisation this event concerns, for filtered streams.
+    pub fn org(&self) -> Option<&OrgName> {
+        match self {
+            Event::MemberSet { org, .. }
+            | Event::MemberRemoved { org, .. }
+            | Event::ObligationKindDefined { org, .. } => Some(org),
+            Event::ObligationIssued { issuer, .. }
+            | Event::ObligationPaid { issuer, .. }
+            | Event::ObligationWaived { issuer, .. }
+            | Event::ObligationAppealed { issuer, .. }
+            | Event::ObligationDecided { issuer, .. }
+            | Event::ObligationCancelled { issuer, .. } => Some(issuer),
+            _ => None,
         }
     }
 }

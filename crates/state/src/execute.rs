@@ -10,7 +10,7 @@ use crate::audit::assert_balanced;
 use crate::events::Event;
 use crate::outcome::Rejection;
 use crate::view::{Layer, StateRead, WriteSet};
-use crate::{governance, ledger};
+use crate::{governance, ledger, obligations};
 use cityledger_types::limits::TX_EXPIRY_HORIZON_MS_MAX;
 use cityledger_types::records::{ChainRecord, StateKey, TxIdRecord};
 use cityledger_types::tx::{Action, LedgerOp};
@@ -239,6 +239,15 @@ fn apply_action(
             Ok(())
         }
         Action::Governance(op) => governance::apply(layer, signer, op, events).map_err(|r| (0, r)),
+        Action::Obligation(op) => {
+            let context = ledger::OpContext {
+                signer,
+                tx_hash: hash,
+                op_index: 0,
+                timestamp_ms: env.timestamp_ms,
+            };
+            obligations::apply(layer, &context, op, events).map_err(|r| (0, r))
+        }
     }
 }
 

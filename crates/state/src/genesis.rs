@@ -3,11 +3,14 @@
 use crate::view::{Layer, MemoryState, WriteSet};
 use cityledger_types::genesis::{Genesis, ROLE_ADMIN};
 use cityledger_types::limits::{
-    CURRENCY_DECIMALS_MAX, MEMBERS_PER_ORG_MAX, ORGS_MAX, VALIDATORS_MAX,
+    CURRENCY_DECIMALS_MAX, GENESIS_KINDS_PER_ORG_MAX, MEMBERS_PER_ORG_MAX, ORGS_MAX,
+    ROLES_PER_MEMBER_MAX, VALIDATORS_MAX,
 };
+use cityledger_types::obligation::{KindRoles, ObligationKindRecord};
 use cityledger_types::records::{
     AccountRecord, ChainRecord, CurrencyRecord, MemberRecord, OrgRecord, Owner, StateKey,
 };
+use cityledger_types::tx::Roles;
 use cityledger_types::{Address, Height};
 use std::collections::BTreeSet;
 
@@ -106,6 +109,7 @@ pub fn validate(genesis: &Genesis) -> Result<(), GenesisError> {
         let members: Vec<String> = org.members.iter().map(|m| m.key.to_hex()).collect();
         check_unique("members", members.iter().map(String::as_str))?;
         check_unique("accounts", org.accounts.iter().map(|a| a.name.as_str()))?;
+        validate_kinds(&org.obligation_kinds)?;
         let has_admin = org
             .members
             .iter()
@@ -121,6 +125,35 @@ pub fn validate(genesis: &Genesis) -> Result<(), GenesisError> {
             return Err(GenesisError::ValidatorOrg {
                 org: validator.org.to_string(),
             });
+        }
+    }
+    Ok(())
+}
+
+fn validate_kinds(
+    kinds: &[cityledger_types::genesis::GenesisObligationKind],
+) -> Result<(), GenesisError> {
+    if kinds.len() > GENESIS_KINDS_PER_ORG_MAX {
+        return Err(GenesisError::Count {
+            field: "obligation_kinds",
+            count: kinds.len(),
+            limit: GENESIS_KINDS_PER_ORG_MAX,
+        });
+    }
+    check_unique("obligation_kinds", kinds.iter().map(|k| k.kind.as_str()))?;
+    for kind in kinds {
+        check_count("issue_roles", kind.issue_roles.len(), ROLES_PER_MEMBER_MAX)?;
+        for (field, roles) in [
+            ("waive_roles", &kind.waive_roles),
+            ("decide_roles", &kind.decide_roles),
+        ] {
+            if roles.len() > ROLES_PER_MEMBER_MAX {
+                return Err(GenesisError::Count {
+                    field,
+                    count: roles.len(),
+                    limit: ROLES_PER_MEMBER_MAX,
+                });
+            }
         }
     }
     Ok(())
@@ -179,6 +212,18 @@ pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
                 },
             );
         }
+        for kind in &org.obligation_kinds {
+            layer.store(
+                &StateKey::ObligationKind(org.name.clone(), kind.kind.clone()),
+                &ObligationKindRecord {
+                    roles: KindRoles {
+                        issue: Roles(kind.issue_roles.clone()),
+                        waive: Roles(kind.waive_roles.clone()),
+                        decide: Roles(kind.decide_roles.clone()),
+                    },
+                },
+            );
+        }
     }
     Ok(layer.into_writes())
 }
@@ -193,9 +238,24 @@ pub const DEV_ORGS: [&str; 6] = [
     "education",
 ];
 
+/// The kinds of obligation a city organisation issues at genesis, by its
+/// name; an organisation the city does not know issues application fees.
+pub fn dev_obligation_kinds(org: &str) -> &'static [&'static str] {
+    match org {
+        "treasury" => &["tax_assessment", "road_tax", "application_fee"],
+        "transport" => &["toll", "traffic_fine", "road_tax"],
+        "police" => &["speeding_ticket", "traffic_fine"],
+        "health" => &["pharmacy_bill", "application_fee"],
+        "immigration" => &["application_fee"],
+        "education" => &["tuition_fee", "application_fee"],
+        _ => &["application_fee"],
+    }
+}
+
 /// A consortium genesis: each organisation with one admin key holding
-/// every ledger role and a `main` account; the `treasury` organisation (or
-/// the first one, if none is named so) also holds the `issuance` account,
+/// every ledger and obligation role, a `main` account, and the obligation
+/// kinds of [`dev_obligation_kinds`]; the `treasury` organisation (or the
+/// first one, if none is named so) also holds the `issuance` account,
 /// allowed to go negative, and the issuing role; currency `CITY` with two
 /// decimals.
 pub fn consortium_genesis(
@@ -205,11 +265,12 @@ pub fn consortium_genesis(
     validators: Vec<cityledger_types::genesis::GenesisValidator>,
 ) -> Genesis {
     use cityledger_types::genesis::{
-        GenesisAccount, GenesisCurrency, GenesisMember, GenesisOrg, ROLE_LEDGER_ISSUE,
-        ROLE_LEDGER_TRANSFER,
+        GenesisAccount, GenesisCurrency, GenesisMember, GenesisObligationKind, GenesisOrg,
+        ROLE_LEDGER_ISSUE, ROLE_LEDGER_TRANSFER, ROLE_OBLIGATIONS_DECIDE, ROLE_OBLIGATIONS_ISSUE,
+        ROLE_OBLIGATIONS_WAIVE,
     };
     use cityledger_types::records::FLAG_ALLOW_NEGATIVE;
-    use cityledger_types::{AccountName, CurrencyCode, RoleName};
+    use cityledger_types::{AccountName, CurrencyCode, KindName, RoleName};
     let account = |text: &str, flags| GenesisAccount {
         name: AccountName::new(text).expect("built-in account names are valid"),
         flags,
@@ -223,16 +284,32 @@ pub fn consortium_genesis(
         .iter()
         .enumerate()
         .map(|(index, (org, admin))| {
-            let mut roles = vec![role(ROLE_ADMIN), role(ROLE_LEDGER_TRANSFER)];
+            let mut roles = vec![
+                role(ROLE_ADMIN),
+                role(ROLE_LEDGER_TRANSFER),
+                role(ROLE_OBLIGATIONS_ISSUE),
+                role(ROLE_OBLIGATIONS_WAIVE),
+                role(ROLE_OBLIGATIONS_DECIDE),
+            ];
             let mut accounts = vec![account("main", 0)];
             if index == issuer {
                 roles.push(role(ROLE_LEDGER_ISSUE));
                 accounts.push(account("issuance", FLAG_ALLOW_NEGATIVE));
             }
+            let obligation_kinds = dev_obligation_kinds(org.as_str())
+                .iter()
+                .map(|kind| GenesisObligationKind {
+                    kind: KindName::new(*kind).expect("built-in kind names are valid"),
+                    issue_roles: vec![role(ROLE_OBLIGATIONS_ISSUE)],
+                    waive_roles: vec![role(ROLE_OBLIGATIONS_WAIVE)],
+                    decide_roles: vec![role(ROLE_OBLIGATIONS_DECIDE)],
+                })
+                .collect();
             GenesisOrg {
                 name: org.clone(),
                 members: vec![GenesisMember { key: *admin, roles }],
                 accounts,
+                obligation_kinds,
             }
         })
         .collect();

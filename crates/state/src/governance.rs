@@ -39,6 +39,40 @@ pub fn require_role(
     Ok(())
 }
 
+/// Checks that `signer` is a member of `org` holding one of `roles`, and
+/// returns the first such role (the one the action is recorded under).
+pub fn require_any_role(
+    layer: &Layer<'_>,
+    org: &OrgName,
+    signer: &PublicKey,
+    roles: &[RoleName],
+    action: &str,
+) -> Result<RoleName, Rejection> {
+    if layer
+        .load::<OrgRecord>(&StateKey::Org(org.clone()))
+        .is_none()
+    {
+        return Err(reject(
+            RejectCode::UnknownOrg,
+            format!("organisation {org} does not exist"),
+        ));
+    }
+    let member: Option<MemberRecord> = layer.load(&StateKey::Member(org.clone(), *signer));
+    let held = member.and_then(|m| roles.iter().find(|r| m.roles.contains(r)).cloned());
+    held.ok_or_else(|| {
+        let names: Vec<&str> = roles.iter().map(RoleName::as_str).collect();
+        let needed = if names.is_empty() {
+            format!("no role of {org} may {action}")
+        } else {
+            format!("needs one of the roles [{}] in {org}", names.join(", "))
+        };
+        reject(
+            RejectCode::MissingRole,
+            format!("signer {signer} may not {action}: {needed}"),
+        )
+    })
+}
+
 fn is_admin(record: &Option<MemberRecord>) -> bool {
     record
         .as_ref()

@@ -53,7 +53,8 @@ pub fn apply(
     }
 }
 
-fn transfer(
+/// Moves `order.amount` now, debiting an account `signer` may debit.
+pub(crate) fn transfer(
     layer: &mut Layer<'_>,
     signer: &PublicKey,
     order: &TransferOrder,
@@ -327,7 +328,9 @@ fn account_flags(layer: &Layer<'_>, address: &Address) -> Result<u32, Rejection>
     }
 }
 
-fn authorize_debit(
+/// Checks that `signer` may debit `from` (owns it, or holds the right role
+/// in its organisation); returns the account's flags.
+pub(crate) fn authorize_debit(
     layer: &Layer<'_>,
     signer: &PublicKey,
     from: &Address,

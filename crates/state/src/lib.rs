@@ -5,7 +5,7 @@
 //! from the block), draws no randomness, performs no I/O and iterates no hash
 //! map, so every validator computes the same state root.
 //!
-//! Domains (`governance`, `ledger`) are sibling modules of the same shape:
+//! Domains (`governance`, `ledger`, `obligations`) are sibling modules of the same shape:
 //! an `apply` for their operations, the state keys they own, their checks.
 
 pub mod audit;
@@ -14,6 +14,7 @@ pub mod execute;
 pub mod genesis;
 pub mod governance;
 pub mod ledger;
+pub mod obligations;
 pub mod outcome;
 pub mod view;
 

@@ -6,7 +6,7 @@
 use crate::crypto::PublicKey;
 use crate::digest::Digest;
 use crate::encoding;
-use crate::names::{AccountName, CurrencyCode, OrgName, RoleName};
+use crate::names::{AccountName, CurrencyCode, KindName, OrgName, RoleName};
 use crate::tx::ChainId;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,12 @@ pub const ROLE_ADMIN: &str = "admin";
 pub const ROLE_LEDGER_TRANSFER: &str = "ledger.transfer";
 /// Role that may debit an account flagged to go negative (issuance).
 pub const ROLE_LEDGER_ISSUE: &str = "ledger.issue";
+/// Role that issues (and cancels) obligations of the kinds that name it.
+pub const ROLE_OBLIGATIONS_ISSUE: &str = "obligations.issue";
+/// Role that waives obligations of the kinds that name it.
+pub const ROLE_OBLIGATIONS_WAIVE: &str = "obligations.waive";
+/// Role that decides appeals of obligations of the kinds that name it.
+pub const ROLE_OBLIGATIONS_DECIDE: &str = "obligations.decide";
 
 /// A currency at genesis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
@@ -45,6 +51,19 @@ pub struct GenesisAccount {
     pub flags: u32,
 }
 
+/// A kind of obligation at genesis, and which roles act on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct GenesisObligationKind {
+    /// The kind, e.g. `traffic_fine`.
+    pub kind: KindName,
+    /// Roles that may issue and cancel.
+    pub issue_roles: Vec<RoleName>,
+    /// Roles that may waive.
+    pub waive_roles: Vec<RoleName>,
+    /// Roles that may decide appeals.
+    pub decide_roles: Vec<RoleName>,
+}
+
 /// An organisation at genesis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct GenesisOrg {
@@ -54,6 +73,10 @@ pub struct GenesisOrg {
     pub members: Vec<GenesisMember>,
     /// Accounts.
     pub accounts: Vec<GenesisAccount>,
+    /// Kinds of obligations it issues; more can be defined later by
+    /// transaction.
+    #[serde(default)]
+    pub obligation_kinds: Vec<GenesisObligationKind>,
 }
 
 /// A validator at genesis.

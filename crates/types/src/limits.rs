@@ -9,7 +9,10 @@ pub const CHAIN_ID_BYTES_MAX: usize = 64;
 /// Longest client-chosen transaction id, in bytes.
 pub const TX_ID_BYTES_MAX: usize = 64;
 /// Largest encoded signed transaction, in bytes.
-pub const TX_BYTES_MAX: usize = 4 * 1024;
+///
+/// Only a bulk issuance of obligations comes near it (10,000 charges of
+/// ~60 bytes); every other action is bounded field by field to a few KiB.
+pub const TX_BYTES_MAX: usize = 1024 * 1024;
 /// Most transfers in one linked batch.
 pub const LINKED_TRANSFERS_MAX: usize = 16;
 /// Longest memo on a transfer, in bytes.
@@ -26,6 +29,8 @@ pub const ROLES_PER_MEMBER_MAX: usize = 16;
 pub const MEMBERS_PER_ORG_MAX: usize = 256;
 /// Most organisations in the consortium.
 pub const ORGS_MAX: usize = 64;
+/// Most kinds of obligation one organisation defines at genesis.
+pub const GENESIS_KINDS_PER_ORG_MAX: usize = 64;
 /// Most validators in one validator set.
 pub const VALIDATORS_MAX: usize = 128;
 /// Longest currency code, in bytes.
@@ -45,6 +50,31 @@ pub const PENDING_TIMEOUT_MS_MAX: u64 = 30 * 24 * 60 * 60 * 1000;
 /// Most pending transfers voided by timeout at the start of one block; the
 /// rest wait for the next block so that a block's work stays bounded.
 pub const PENDING_TIMEOUTS_PER_BLOCK_MAX: usize = 10_000;
+/// Longest obligation kind name, in bytes.
+pub const KIND_NAME_BYTES_MAX: usize = 32;
+/// Most charges (obligations) one issuance transaction creates.
+pub const CHARGES_PER_ISSUE_MAX: usize = 10_000;
+/// Most fields of an obligation's reference data.
+pub const REFERENCE_FIELDS_MAX: usize = 8;
+/// Longest reference field name, in bytes.
+pub const REFERENCE_KEY_BYTES_MAX: usize = 24;
+/// Longest reference field value, in bytes.
+pub const REFERENCE_VALUE_BYTES_MAX: usize = 64;
+/// Longest reason given for a waiver, an appeal, a decision or a
+/// cancellation, in bytes.
+pub const REASON_BYTES_MAX: usize = 256;
+/// Furthest an obligation's due time may lie beyond block time, in ms
+/// (ten years: a multi-year tax instalment plan still fits).
+pub const DUE_HORIZON_MS_MAX: u64 = 10 * 366 * 24 * 60 * 60 * 1000;
+/// Shortest penalty period, in ms: a minute.
+pub const PENALTY_PERIOD_MS_MIN: u64 = 60 * 1000;
+/// Longest penalty period, in ms: a leap year.
+pub const PENALTY_PERIOD_MS_MAX: u64 = 366 * 24 * 60 * 60 * 1000;
+/// Most basis points a penalty may add per period (100 %).
+pub const PENALTY_BPS_PER_PERIOD_MAX: u32 = 10_000;
+/// Milliseconds in one day of block time, the bucket of obligation totals.
+pub const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
 /// Most Merkle siblings in a transaction inclusion proof (2^32 transactions).
 pub const TX_PROOF_DEPTH_MAX: usize = 32;
 
@@ -60,4 +90,9 @@ pub const STATE_PROOF_BYTES_MAX: usize = 2
 
 const _: () = assert!(TX_PER_BLOCK_MAX * 64 <= BLOCK_BYTES_MAX);
 const _: () = assert!(TX_BYTES_MAX <= BLOCK_BYTES_MAX);
+// A full bulk issuance of tolls fits one transaction: each charge holds an
+// address, an amount, a plate number (`plate` = 10 characters) and an
+// evidence link (a camera record).
+const _: () =
+    assert!(CHARGES_PER_ISSUE_MAX * (21 + 16 + (4 + 4 + 5 + 4 + 10) + 33) + 2048 <= TX_BYTES_MAX);
 const _: () = assert!((1u64 << TX_PROOF_DEPTH_MAX) as usize >= TX_PER_BLOCK_MAX);

@@ -4,7 +4,8 @@
 //! rest of the code can rely on it being short and printable.
 
 use crate::limits::{
-    ACCOUNT_NAME_BYTES_MAX, CURRENCY_CODE_BYTES_MAX, ORG_NAME_BYTES_MAX, ROLE_NAME_BYTES_MAX,
+    ACCOUNT_NAME_BYTES_MAX, CURRENCY_CODE_BYTES_MAX, KIND_NAME_BYTES_MAX, ORG_NAME_BYTES_MAX,
+    REFERENCE_KEY_BYTES_MAX, ROLE_NAME_BYTES_MAX,
 };
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::fmt;
@@ -151,6 +152,14 @@ bounded_name!(
 bounded_name!(
     /// A currency code, e.g. `CITY`.
     CurrencyCode, "currency code", CURRENCY_CODE_BYTES_MAX, "uppercase letters and digits", currency_byte
+);
+bounded_name!(
+    /// A kind of obligation an organisation issues, e.g. `traffic_fine`.
+    KindName, "obligation kind", KIND_NAME_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
+);
+bounded_name!(
+    /// The name of a field of an obligation's reference data, e.g. `plate`.
+    ReferenceKey, "reference key", REFERENCE_KEY_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
 );
 
 #[cfg(test)]

@@ -54,6 +54,31 @@ pub enum RejectCode {
     Expired = 14,
     /// The account is frozen.
     AccountFrozen = 15,
+    /// The obligation does not exist.
+    UnknownObligation = 16,
+    /// The kind of obligation is not defined by the organisation.
+    UnknownKind = 17,
+    /// Paying more than is owed.
+    Overpayment = 18,
+    /// The obligation is already paid in full.
+    ObligationSettled = 19,
+    /// The obligation was waived.
+    ObligationWaived = 20,
+    /// The obligation was cancelled.
+    ObligationCancelled = 21,
+    /// The obligation is under appeal and cannot be paid until decided.
+    UnderAppeal = 22,
+    /// The obligation is not under appeal.
+    NotAppealed = 23,
+    /// The obligation was appealed before; it may be appealed once.
+    AlreadyAppealed = 24,
+    /// The signer is not the obligation's payer.
+    NotPayer = 25,
+    /// Paying in another currency than the obligation's.
+    WrongCurrency = 26,
+    /// Terms of an issuance or decision are invalid (due time, penalty
+    /// rule, payee, no charges).
+    BadTerms = 27,
 }
 
 impl RejectCode {
@@ -75,6 +100,18 @@ impl RejectCode {
             RejectCode::LastAdmin => "last_admin",
             RejectCode::Expired => "expired",
             RejectCode::AccountFrozen => "account_frozen",
+            RejectCode::UnknownObligation => "unknown_obligation",
+            RejectCode::UnknownKind => "unknown_kind",
+            RejectCode::Overpayment => "overpayment",
+            RejectCode::ObligationSettled => "obligation_settled",
+            RejectCode::ObligationWaived => "obligation_waived",
+            RejectCode::ObligationCancelled => "obligation_cancelled",
+            RejectCode::UnderAppeal => "under_appeal",
+            RejectCode::NotAppealed => "not_appealed",
+            RejectCode::AlreadyAppealed => "already_appealed",
+            RejectCode::NotPayer => "not_payer",
+            RejectCode::WrongCurrency => "wrong_currency",
+            RejectCode::BadTerms => "bad_terms",
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Every entry is `borsh(StateKey) → borsh(record)` in the sparse Merkle
 //! tree, so any entry, present or absent, is provable against a block's
-//! `state_root`. Domains own disjoint key variants.
+//! `state_root`. Domains own disjoint key variants. The obligation records
+//! live in [`crate::obligation`].
 
 use crate::address::Address;
 use crate::amount::Amount;
@@ -10,7 +11,7 @@ use crate::block::Height;
 use crate::crypto::PublicKey;
 use crate::digest::Digest;
 use crate::encoding;
-use crate::names::{CurrencyCode, OrgName, RoleName};
+use crate::names::{CurrencyCode, KindName, OrgName, RoleName};
 use crate::tx::{ClientTxId, TransferOrder};
 use borsh::{BorshDeserialize, BorshSerialize};
 
@@ -37,6 +38,15 @@ pub enum StateKey {
     TimeoutCount(u64),
     /// The `n`th pending transfer that times out in one second.
     TimeoutEntry(u64, u32),
+    /// A kind of obligation of an organisation.
+    ObligationKind(OrgName, KindName),
+    /// An obligation, by id.
+    Obligation(Digest),
+    /// Obligation flows of an organisation in one currency on one day
+    /// (block time / `DAY_MS`).
+    ObligationTotals(OrgName, CurrencyCode, u32),
+    /// Obligation flows of an organisation in one currency since genesis.
+    ObligationBook(OrgName, CurrencyCode),
 }
 
 impl StateKey {

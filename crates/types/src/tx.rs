@@ -12,7 +12,7 @@ use crate::address::Address;
 use crate::amount::Amount;
 use crate::crypto::{PublicKey, SecretKey, Signature};
 use crate::digest::Digest;
-use crate::encoding::{self, DecodeError, read_bounded_string, read_bounded_vec};
+use crate::encoding::{self, DecodeError, read_bounded_vec};
 use crate::limits::{
     CHAIN_ID_BYTES_MAX, LINKED_TRANSFERS_MAX, MEMO_BYTES_MAX, ROLES_PER_MEMBER_MAX, TX_BYTES_MAX,
     TX_ID_BYTES_MAX,
@@ -59,16 +59,16 @@ macro_rules! bounded_text {
 
         impl $name {
             /// Validates and wraps `text`.
-            pub fn new(text: impl Into<String>) -> Result<Self, TextError> {
+            pub fn new(text: impl Into<String>) -> Result<Self, $crate::tx::TextError> {
                 let text = text.into();
                 if text.is_empty() && !$allow_empty {
-                    return Err(TextError::Empty { field: $field });
+                    return Err($crate::tx::TextError::Empty { field: $field });
                 }
                 if text.len() > $limit {
-                    return Err(TextError::TooLong { field: $field, length: text.len(), limit: $limit });
+                    return Err($crate::tx::TextError::TooLong { field: $field, length: text.len(), limit: $limit });
                 }
                 if !text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-                    return Err(TextError::NotPrintable { field: $field });
+                    return Err($crate::tx::TextError::NotPrintable { field: $field });
                 }
                 Ok($name(text))
             }
@@ -81,7 +81,7 @@ macro_rules! bounded_text {
 
         impl BorshDeserialize for $name {
             fn deserialize_reader<R: std::io::Read>(reader: &mut R) -> std::io::Result<Self> {
-                let text = read_bounded_string(reader, $limit)?;
+                let text = $crate::encoding::read_bounded_string(reader, $limit)?;
                 $name::new(text).map_err(|error| {
                     std::io::Error::new(std::io::ErrorKind::InvalidData, error.to_string())
                 })
@@ -108,6 +108,7 @@ macro_rules! bounded_text {
         }
     };
 }
+pub(crate) use bounded_text;
 
 bounded_text!(
     /// The chain's identity, e.g. `cityledger-dev`.
@@ -233,6 +234,8 @@ pub enum Action {
     Linked(LinkedOps),
     /// A membership change.
     Governance(GovernanceOp),
+    /// An operation on obligations.
+    Obligation(crate::obligation::ObligationOp),
 }
 
 /// The signed part of a transaction.

@@ -519,3 +519,5 @@ proptest! {
         }
     }
 }
+
+mod obligations;
