@@ -51,6 +51,7 @@ impl BenchBlock {
             account_entries: &self.account_entries,
             state_writes: &self.state_writes,
             state_root: self.state_root,
+            index_changes: &[],
         }
     }
 

@@ -9,8 +9,8 @@
 use crate::error::StoreError;
 use crate::limits::{
     ACCOUNT_ENTRIES_PER_BLOCK_MAX, BLOCK_BYTES_MAX, CERTIFICATE_BYTES_MAX, EVENTS_BYTES_MAX,
-    OUTCOMES_BYTES_MAX, STATE_KEY_BYTES_MAX, STATE_VALUE_BYTES_MAX, STATE_WRITES_PER_BLOCK_MAX,
-    TX_PER_BLOCK_MAX,
+    INDEX_CHANGES_PER_BLOCK_MAX, INDEX_KEY_BYTES_MAX, INDEX_VALUE_BYTES_MAX, OUTCOMES_BYTES_MAX,
+    STATE_KEY_BYTES_MAX, STATE_VALUE_BYTES_MAX, STATE_WRITES_PER_BLOCK_MAX, TX_PER_BLOCK_MAX,
 };
 use crate::store::{BlockCommit, Tip};
 use borsh::BorshDeserialize;
@@ -144,6 +144,12 @@ fn check_limits(commit: &BlockCommit<'_>) -> Result<(), StoreError> {
             "STATE_WRITES_PER_BLOCK_MAX",
             STATE_WRITES_PER_BLOCK_MAX,
         ),
+        (
+            "index change count",
+            commit.index_changes.len(),
+            "INDEX_CHANGES_PER_BLOCK_MAX",
+            INDEX_CHANGES_PER_BLOCK_MAX,
+        ),
     ];
     for (what, length, limit_name, limit) in sizes {
         check_limit(what, length, limit_name, limit)?;
@@ -161,6 +167,20 @@ fn check_limits(commit: &BlockCommit<'_>) -> Result<(), StoreError> {
             value_len,
             "STATE_VALUE_BYTES_MAX",
             STATE_VALUE_BYTES_MAX,
+        )?;
+    }
+    for change in commit.index_changes {
+        check_limit(
+            "index key",
+            change.key.len(),
+            "INDEX_KEY_BYTES_MAX",
+            INDEX_KEY_BYTES_MAX,
+        )?;
+        check_limit(
+            "index value",
+            change.value.as_ref().map_or(0, Vec::len),
+            "INDEX_VALUE_BYTES_MAX",
+            INDEX_VALUE_BYTES_MAX,
         )?;
     }
     Ok(())
@@ -233,6 +253,16 @@ fn check_indexes(commit: &BlockCommit<'_>) -> Result<(), StoreError> {
                 "account index entry for {account} points at position {position} \
                  of a block with {tx_count} transactions"
             ),
+        });
+    }
+    if commit
+        .index_changes
+        .iter()
+        .any(|change| change.key.is_empty())
+    {
+        return Err(StoreError::InvalidCommit {
+            height: commit.height,
+            reason: "an index change has an empty key".into(),
         });
     }
     // Two transactions with one hash would make the tx index point at only

@@ -5,7 +5,9 @@
 //! tested against [`FjallStore`](crate::FjallStore) directly.
 
 use crate::error::StoreError;
-use crate::store::{BlockCommit, Committed, Store, StoredBlock, Tip, TxLocation};
+use crate::store::{
+    BlockCommit, Committed, IndexEntry, ScanOrder, Store, StoredBlock, Tip, TxLocation,
+};
 use cityledger_types::{Address, Digest, Height};
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -104,5 +106,15 @@ impl<S: Store> Store for FaultyStore<S> {
 
     fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.inner.state_get(key)
+    }
+
+    fn index_scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+        order: ScanOrder,
+    ) -> Result<Vec<IndexEntry>, StoreError> {
+        self.inner.index_scan(prefix, after, limit, order)
     }
 }

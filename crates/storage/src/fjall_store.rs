@@ -13,9 +13,11 @@ use crate::check::{self, Decision};
 use crate::envelope::{self, Malformed};
 use crate::error::StoreError;
 use crate::keys::{self, FORMAT_KEY, Space, TIP_KEY, account_key, height_key};
-use crate::limits::ACCOUNT_PAGE_MAX;
+use crate::limits::{ACCOUNT_PAGE_MAX, INDEX_PAGE_MAX};
 use crate::records::{self, FORMAT_VERSION};
-use crate::store::{BlockCommit, Committed, Store, StoredBlock, Tip, TxLocation};
+use crate::store::{
+    BlockCommit, Committed, IndexEntry, ScanOrder, Store, StoredBlock, Tip, TxLocation,
+};
 use cityledger_types::{Address, Digest, Height};
 use fjall::{
     Database, Keyspace, KeyspaceCreateOptions, KvSeparationOptions, OwnedWriteBatch, PersistMode,
@@ -48,6 +50,7 @@ struct Spaces {
     txs: Keyspace,
     accounts: Keyspace,
     state: Keyspace,
+    index: Keyspace,
 }
 
 impl Spaces {
@@ -60,6 +63,7 @@ impl Spaces {
             txs: open(Space::Txs)?,
             accounts: open(Space::Accounts)?,
             state: open(Space::State)?,
+            index: open(Space::Index)?,
         })
     }
 
@@ -71,6 +75,7 @@ impl Spaces {
             Space::Txs => &self.txs,
             Space::Accounts => &self.accounts,
             Space::State => &self.state,
+            Space::Index => &self.index,
         }
     }
 }
@@ -205,6 +210,7 @@ impl FjallStore {
             Space::Txs,
             Space::Accounts,
             Space::State,
+            Space::Index,
         ] {
             if let Some(guard) = self.spaces.get(space).first_key_value() {
                 let key = guard.key().map_err(StoreError::engine("scan"))?;
@@ -331,13 +337,17 @@ impl FjallStore {
 
     /// Builds the one batch that appends a block and moves the tip.
     fn append_batch(&self, commit: &BlockCommit<'_>, new_tip: &Tip) -> OwnedWriteBatch {
-        let item_count =
-            3 + commit.tx_hashes.len() + commit.account_entries.len() + commit.state_writes.len();
+        let item_count = 3
+            + commit.tx_hashes.len()
+            + commit.account_entries.len()
+            + commit.state_writes.len()
+            + commit.index_changes.len();
         let mut batch = self.new_batch(item_count);
         self.add_block(&mut batch, commit);
         self.add_tx_index(&mut batch, commit);
         self.add_account_index(&mut batch, commit);
         self.add_state_writes(&mut batch, commit);
+        self.add_index_changes(&mut batch, commit);
         let tip_value = envelope::seal(Space::Meta, TIP_KEY, &records::encode_tip(new_tip));
         batch.insert(&self.spaces.meta, TIP_KEY, tip_value);
         batch
@@ -398,6 +408,20 @@ impl FjallStore {
                     batch.insert(&self.spaces.state, key.as_slice(), sealed);
                 }
                 None => batch.remove(&self.spaces.state, key.as_slice()),
+            }
+        }
+    }
+}
+
+impl FjallStore {
+    fn add_index_changes(&self, batch: &mut OwnedWriteBatch, commit: &BlockCommit<'_>) {
+        for change in commit.index_changes {
+            match &change.value {
+                Some(value) => {
+                    let sealed = envelope::seal(Space::Index, &change.key, value);
+                    batch.insert(&self.spaces.index, change.key.as_slice(), sealed);
+                }
+                None => batch.remove(&self.spaces.index, change.key.as_slice()),
             }
         }
     }
@@ -482,6 +506,49 @@ impl Store for FjallStore {
 
     fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(Space::State, key, |payload| Ok(payload.to_vec()))
+    }
+
+    fn index_scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+        order: ScanOrder,
+    ) -> Result<Vec<IndexEntry>, StoreError> {
+        let limit = limit.min(INDEX_PAGE_MAX);
+        if after.is_some_and(|after| !after.starts_with(prefix)) {
+            return Ok(Vec::new());
+        }
+        let space = &self.spaces.index;
+        let scan = match after {
+            None => space.prefix(prefix),
+            Some(after) => match order {
+                ScanOrder::Ascending => space.range::<&[u8], _>((
+                    std::ops::Bound::Excluded(after),
+                    std::ops::Bound::Unbounded,
+                )),
+                ScanOrder::Descending => space.range::<&[u8], _>(prefix..after),
+            },
+        };
+        let scan: Box<dyn Iterator<Item = fjall::Guard>> = match order {
+            ScanOrder::Ascending => Box::new(scan),
+            ScanOrder::Descending => Box::new(scan.rev()),
+        };
+        let mut entries = Vec::with_capacity(limit);
+        for guard in scan {
+            if entries.len() >= limit {
+                break;
+            }
+            let (key, value) = guard
+                .into_inner()
+                .map_err(StoreError::engine("scan the index"))?;
+            if !key.starts_with(prefix) {
+                break;
+            }
+            let payload = open_value(Space::Index, &key, &value)?;
+            entries.push((key.to_vec(), payload.to_vec()));
+        }
+        Ok(entries)
     }
 }
 

@@ -12,6 +12,7 @@
 //! | `txs`       | tx hash (32)                          | height, position           |
 //! | `accounts`  | address (21) ‖ height (8) ‖ position (4) | nothing but the checksum |
 //! | `state`     | state key                             | state value                |
+//! | `index`     | derived-index key (the node's layout) | derived-index value        |
 
 use crate::store::TxLocation;
 use cityledger_types::address::ADDRESS_LEN;
@@ -32,17 +33,20 @@ pub(crate) enum Space {
     Accounts,
     /// State entries.
     State,
+    /// The derived indexes.
+    Index,
 }
 
 impl Space {
     /// Every keyspace, in the order they are opened.
-    pub(crate) const ALL: [Space; 6] = [
+    pub(crate) const ALL: [Space; 7] = [
         Space::Meta,
         Space::Blocks,
         Space::BlockIds,
         Space::Txs,
         Space::Accounts,
         Space::State,
+        Space::Index,
     ];
 
     /// The keyspace's name on disk; also bound into every value's checksum.
@@ -54,6 +58,7 @@ impl Space {
             Space::Txs => "txs",
             Space::Accounts => "accounts",
             Space::State => "state",
+            Space::Index => "index",
         }
     }
 }

@@ -46,9 +46,11 @@ mod store;
 pub use error::StoreError;
 pub use faulty::FaultyStore;
 pub use fjall_store::FjallStore;
-pub use limits::ACCOUNT_PAGE_MAX;
+pub use limits::{ACCOUNT_PAGE_MAX, INDEX_PAGE_MAX};
 pub use memory::MemoryStore;
-pub use store::{BlockCommit, Committed, Store, StoredBlock, Tip, TxLocation};
+pub use store::{
+    BlockCommit, Committed, IndexChange, IndexEntry, ScanOrder, Store, StoredBlock, Tip, TxLocation,
+};
 
 #[cfg(test)]
 mod tests;

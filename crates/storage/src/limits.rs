@@ -39,6 +39,19 @@ pub const ACCOUNT_ENTRIES_PER_BLOCK_MAX: usize = TX_PER_BLOCK_MAX * LINKED_TRANS
 /// Most locations one call to `account_txs` returns.
 pub const ACCOUNT_PAGE_MAX: usize = 1000;
 
+/// Longest derived-index key, in bytes.
+pub const INDEX_KEY_BYTES_MAX: usize = 512;
+
+/// Largest derived-index value, in bytes.
+pub const INDEX_VALUE_BYTES_MAX: usize = 16 * 1024;
+
+/// Most derived-index changes in one block: a block full of bulk issuances
+/// (~130,000 charges in 8 MiB) makes five entries per obligation.
+pub const INDEX_CHANGES_PER_BLOCK_MAX: usize = 1_000_000;
+
+/// Most entries one call to `index_scan` returns.
+pub const INDEX_PAGE_MAX: usize = 1000;
+
 /// Largest stored block record: the block, its certificate, outcomes and
 /// events, their ids and length prefixes.
 pub(crate) const BLOCK_RECORD_BYTES_MAX: usize =
@@ -53,6 +66,9 @@ const _: () = assert!(
 );
 // fjall keys are at most 65,535 bytes.
 const _: () = assert!(STATE_KEY_BYTES_MAX < u16::MAX as usize);
+const _: () = assert!(INDEX_KEY_BYTES_MAX < u16::MAX as usize);
+// Five index entries per obligation of a block of minimal charges.
+const _: () = assert!(INDEX_CHANGES_PER_BLOCK_MAX >= 5 * (BLOCK_BYTES_MAX / 64));
 // Section lengths in a block record are u32.
 const _: () = assert!(BLOCK_RECORD_BYTES_MAX < u32::MAX as usize);
 // A position in a block fits the u32 of the index keys.

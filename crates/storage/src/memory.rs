@@ -6,8 +6,10 @@
 
 use crate::check::{self, Decision};
 use crate::error::StoreError;
-use crate::limits::ACCOUNT_PAGE_MAX;
-use crate::store::{BlockCommit, Committed, Store, StoredBlock, Tip, TxLocation};
+use crate::limits::{ACCOUNT_PAGE_MAX, INDEX_PAGE_MAX};
+use crate::store::{
+    BlockCommit, Committed, IndexEntry, ScanOrder, Store, StoredBlock, Tip, TxLocation,
+};
 use cityledger_types::{Address, Digest, Height};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, MutexGuard};
@@ -27,6 +29,7 @@ struct Chain {
     txs: BTreeMap<Digest, TxLocation>,
     accounts: BTreeSet<(Address, TxLocation)>,
     state: BTreeMap<Vec<u8>, Vec<u8>>,
+    index: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
 impl MemoryStore {
@@ -66,6 +69,12 @@ impl Chain {
             match value {
                 Some(value) => self.state.insert(key.clone(), value.clone()),
                 None => self.state.remove(key),
+            };
+        }
+        for change in commit.index_changes {
+            match &change.value {
+                Some(value) => self.index.insert(change.key.clone(), value.clone()),
+                None => self.index.remove(&change.key),
             };
         }
         self.tip = Some(Tip {
@@ -153,5 +162,38 @@ impl Store for MemoryStore {
 
     fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.lock().state.get(key).cloned())
+    }
+
+    fn index_scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+        order: ScanOrder,
+    ) -> Result<Vec<IndexEntry>, StoreError> {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        if after.is_some_and(|after| !after.starts_with(prefix)) {
+            return Ok(Vec::new());
+        }
+        let chain = self.lock();
+        let bounds = match (order, after) {
+            (_, None) => (Included(prefix.to_vec()), Unbounded),
+            (ScanOrder::Ascending, Some(after)) => (Excluded(after.to_vec()), Unbounded),
+            (ScanOrder::Descending, Some(after)) => {
+                (Included(prefix.to_vec()), Excluded(after.to_vec()))
+            }
+        };
+        let range = chain.index.range::<Vec<u8>, _>(bounds);
+        let entries: Box<dyn Iterator<Item = (&Vec<u8>, &Vec<u8>)>> = match order {
+            ScanOrder::Ascending => Box::new(range),
+            ScanOrder::Descending => {
+                Box::new(range.rev().skip_while(|(key, _)| !key.starts_with(prefix)))
+            }
+        };
+        Ok(entries
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .take(limit.min(INDEX_PAGE_MAX))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect())
     }
 }

@@ -15,7 +15,7 @@ use cityledger_types::{Digest, Height};
 const FORMAT_MAGIC: &[u8; 16] = b"cityledger/store";
 /// The storage format this build reads and writes. Any change to a key or
 /// payload layout bumps it.
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// Payload of the format marker.
 pub(crate) fn encode_format(version: u32) -> Vec<u8> {

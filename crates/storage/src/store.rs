@@ -33,6 +33,30 @@ pub struct BlockCommit<'a> {
     pub state_writes: &'a WriteSet,
     /// Root of the authenticated state after this block.
     pub state_root: Digest,
+    /// Changes to the derived indexes (obligations by payer, history, …),
+    /// applied in order in the same atomic batch. Opaque to storage.
+    pub index_changes: &'a [IndexChange],
+}
+
+/// One change of the derived index: `value: None` deletes `key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexChange {
+    /// The index key; its layout belongs to the node.
+    pub key: Vec<u8>,
+    /// The value to store, or `None` to delete.
+    pub value: Option<Vec<u8>>,
+}
+
+/// An index entry as read back: key and value.
+pub type IndexEntry = (Vec<u8>, Vec<u8>);
+
+/// Which way an index scan walks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScanOrder {
+    /// Smallest key first.
+    Ascending,
+    /// Largest key first.
+    Descending,
 }
 
 /// A finalized block as stored.
@@ -127,4 +151,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// The state value under `key`, if any.
     fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Index entries whose key starts with `prefix`, in `order`, strictly
+    /// after `after` in that order if given; at most `limit`, itself capped
+    /// at [`INDEX_PAGE_MAX`](crate::INDEX_PAGE_MAX). To page, pass the last
+    /// key of one page as `after` of the next.
+    fn index_scan(
+        &self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+        order: ScanOrder,
+    ) -> Result<Vec<IndexEntry>, StoreError>;
 }

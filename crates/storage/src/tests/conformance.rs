@@ -2,9 +2,14 @@
 //! implementation: the in-memory store, the fjall store on a temporary
 //! directory, and both behind a [`FaultyStore`] with no fault armed.
 
-use super::support::{Contents, TestBlock, TestChain, address, tx_hash, writes};
-use crate::limits::{ACCOUNT_PAGE_MAX, CERTIFICATE_BYTES_MAX, STATE_KEY_BYTES_MAX};
-use crate::{Committed, FaultyStore, FjallStore, MemoryStore, Store, StoreError, Tip, TxLocation};
+use super::support::{Contents, TestBlock, TestChain, address, index_changes, tx_hash, writes};
+use crate::limits::{
+    ACCOUNT_PAGE_MAX, CERTIFICATE_BYTES_MAX, INDEX_KEY_BYTES_MAX, INDEX_PAGE_MAX,
+    STATE_KEY_BYTES_MAX,
+};
+use crate::{
+    Committed, FaultyStore, FjallStore, MemoryStore, ScanOrder, Store, StoreError, Tip, TxLocation,
+};
 use cityledger_state::{MemoryState, WriteSet};
 use cityledger_types::block::{Block, BlockTxs, tx_leaf};
 use cityledger_types::{Digest, Height, merkle};
@@ -421,6 +426,89 @@ pub(crate) fn state_writes_and_deletes_are_visible<S: Store>(store: &S) {
     assert_eq!(state_entries(store), expected);
 }
 
+fn keys_of(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<String> {
+    entries
+        .iter()
+        .map(|(key, _)| String::from_utf8(key.clone()).expect("test keys are text"))
+        .collect()
+}
+
+pub(crate) fn index_scans_by_prefix_in_both_orders<S: Store>(store: &S) {
+    let mut chain = TestChain::default();
+    chain.push(Contents {
+        index_changes: index_changes(&[
+            ("a/1", Some("one")),
+            ("a/2", Some("two")),
+            ("a/3", Some("three")),
+            ("b/1", Some("other")),
+            ("a", Some("the prefix itself")),
+        ]),
+        ..Contents::default()
+    });
+    chain.push(Contents {
+        index_changes: index_changes(&[("a/2", None), ("a/4", Some("four")), ("a/1", Some("uno"))]),
+        ..Contents::default()
+    });
+    commit_all(store, &chain);
+    let scan = |after: Option<&str>, limit, order| {
+        let entries = store
+            .index_scan(b"a/", after.map(str::as_bytes), limit, order)
+            .expect("scan");
+        keys_of(&entries)
+    };
+    assert_eq!(scan(None, 10, ScanOrder::Ascending), ["a/1", "a/3", "a/4"]);
+    assert_eq!(scan(None, 10, ScanOrder::Descending), ["a/4", "a/3", "a/1"]);
+    assert_eq!(scan(Some("a/1"), 10, ScanOrder::Ascending), ["a/3", "a/4"]);
+    assert_eq!(scan(Some("a/4"), 1, ScanOrder::Descending), ["a/3"]);
+    assert_eq!(scan(Some("a/3"), 10, ScanOrder::Descending), ["a/1"]);
+    assert_eq!(
+        scan(Some("a/4"), 10, ScanOrder::Ascending),
+        Vec::<String>::new()
+    );
+    // A cursor from another prefix gives nothing, never another prefix's keys.
+    assert_eq!(
+        scan(Some("b/1"), 10, ScanOrder::Ascending),
+        Vec::<String>::new()
+    );
+    let values = store
+        .index_scan(b"a/1", None, 10, ScanOrder::Ascending)
+        .expect("scan");
+    assert_eq!(values, vec![(b"a/1".to_vec(), b"uno".to_vec())]);
+}
+
+pub(crate) fn index_page_is_capped_and_bad_index_changes_are_refused<S: Store>(store: &S) {
+    let keys: Vec<String> = (0..INDEX_PAGE_MAX + 10)
+        .map(|i| format!("k/{i:06}"))
+        .collect();
+    let entries: Vec<(&str, Option<&str>)> = keys.iter().map(|k| (k.as_str(), Some(""))).collect();
+    let mut chain = TestChain::default();
+    chain.push(Contents {
+        index_changes: index_changes(&entries),
+        ..Contents::default()
+    });
+    commit_all(store, &chain);
+    let page = store
+        .index_scan(b"k/", None, usize::MAX, ScanOrder::Ascending)
+        .expect("scan");
+    assert_eq!(page.len(), INDEX_PAGE_MAX);
+    let long_key = "x".repeat(INDEX_KEY_BYTES_MAX + 1);
+    for bad in [
+        index_changes(&[("", Some("v"))]),
+        index_changes(&[(&long_key, Some("v"))]),
+    ] {
+        let block = TestBlock::new(
+            chain.next_height(),
+            chain.tip_id(),
+            Contents {
+                index_changes: bad,
+                ..Contents::default()
+            },
+        );
+        assert!(store.commit(&block.commit()).is_err());
+        assert_eq!(store.tip().expect("tip").map(|t| t.height), Some(Height(0)));
+    }
+}
+
 /// A failed commit leaves the store as it was, and a retry succeeds.
 pub(crate) fn failed_commit_changes_nothing<S: Store>(inner: S) {
     let store = FaultyStore::new(inner);
@@ -438,6 +526,7 @@ pub(crate) fn failed_commit_changes_nothing<S: Store>(inner: S) {
             tx_count: 2,
             account_entries: vec![(address(1), 0)],
             state_writes: writes(&[("a", None), ("b", Some("2"))]),
+            index_changes: index_changes(&[("i/1", Some("x"))]),
             ..Contents::default()
         },
     );
@@ -453,6 +542,12 @@ pub(crate) fn failed_commit_changes_nothing<S: Store>(inner: S) {
     assert_eq!(
         store.account_txs(&address(1), None, 10).expect("read"),
         vec![]
+    );
+    assert!(
+        store
+            .index_scan(b"i/", None, 10, ScanOrder::Ascending)
+            .expect("scan")
+            .is_empty()
     );
     // The fault fires once.
     assert_eq!(
@@ -560,6 +655,8 @@ conformance!(
     account_txs_pages_newest_first,
     account_page_is_capped,
     state_writes_and_deletes_are_visible,
+    index_scans_by_prefix_in_both_orders,
+    index_page_is_capped_and_bad_index_changes_are_refused,
 );
 
 #[test]

@@ -1,6 +1,6 @@
 //! Builders of valid (and deliberately invalid) commits for the tests.
 
-use crate::store::BlockCommit;
+use crate::store::{BlockCommit, IndexChange};
 use cityledger_state::WriteSet;
 use cityledger_types::address::ADDRESS_LEN;
 use cityledger_types::block::{Block, BlockHeader, BlockTxs, ConsensusRound, tx_leaf};
@@ -19,6 +19,7 @@ pub(crate) struct TestBlock {
     pub(crate) account_entries: Vec<(Address, u32)>,
     pub(crate) state_writes: WriteSet,
     pub(crate) state_root: Digest,
+    pub(crate) index_changes: Vec<IndexChange>,
 }
 
 /// What goes into a test block besides its place in the chain.
@@ -27,6 +28,7 @@ pub(crate) struct Contents {
     pub(crate) tx_count: u32,
     pub(crate) account_entries: Vec<(Address, u32)>,
     pub(crate) state_writes: WriteSet,
+    pub(crate) index_changes: Vec<IndexChange>,
     /// Makes a different block at the same height and parent.
     pub(crate) variant: u64,
 }
@@ -74,6 +76,7 @@ impl TestBlock {
             account_entries: contents.account_entries,
             state_writes: contents.state_writes,
             state_root,
+            index_changes: contents.index_changes,
         }
     }
 
@@ -90,6 +93,7 @@ impl TestBlock {
             account_entries: &self.account_entries,
             state_writes: &self.state_writes,
             state_root: self.state_root,
+            index_changes: &self.index_changes,
         }
     }
 }
@@ -160,6 +164,17 @@ pub(crate) fn writes(entries: &[(&str, Option<&str>)]) -> WriteSet {
                 key.as_bytes().to_vec(),
                 value.map(|v| v.as_bytes().to_vec()),
             )
+        })
+        .collect()
+}
+
+/// Index changes from `(key, value)` pairs; `None` deletes.
+pub(crate) fn index_changes(entries: &[(&str, Option<&str>)]) -> Vec<IndexChange> {
+    entries
+        .iter()
+        .map(|(key, value)| IndexChange {
+            key: key.as_bytes().to_vec(),
+            value: value.map(|v| v.as_bytes().to_vec()),
         })
         .collect()
 }
