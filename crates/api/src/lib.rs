@@ -17,8 +17,10 @@
 
 pub mod account;
 pub mod block;
+pub mod civil;
 pub mod decimal;
 pub mod limits;
+pub mod obligation;
 pub mod problem;
 pub mod status;
 pub mod stream;
@@ -27,6 +29,10 @@ pub mod tx_text;
 
 pub use account::{AccountKindView, AccountTxItem, AccountTxsPage, AccountView, BalanceView};
 pub use block::{BlockView, RoundView};
+pub use obligation::{
+    ObligationHistoryItem, ObligationHistoryPage, ObligationReport, ObligationStatusFilter,
+    ObligationStatusView, ObligationView, ObligationsPage,
+};
 pub use problem::Problem;
 pub use status::{EquivocationView, HealthView, StatusView, ValidatorView};
 pub use stream::{StreamEvent, StreamEventItem};
@@ -80,6 +86,24 @@ use utoipa::OpenApi;
         StreamEvent,
         StreamEventItem,
         Problem,
+        ObligationView,
+        ObligationStatusView,
+        ObligationStatusFilter,
+        ObligationsPage,
+        ObligationHistoryItem,
+        ObligationHistoryPage,
+        ObligationReport,
+        obligation::PenaltyRuleView,
+        obligation::ReferenceFieldView,
+        obligation::AppealView,
+        obligation::DecisionView,
+        obligation::ClosureView,
+        obligation::DefineKindView,
+        obligation::ChargeView,
+        obligation::IssueView,
+        obligation::PayObligationView,
+        obligation::ObligationReasonView,
+        obligation::DecideAppealView,
     ))
 )]
 pub struct ApiDoc;

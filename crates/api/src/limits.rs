@@ -7,14 +7,15 @@ use cityledger_types::limits::TX_BYTES_MAX;
 
 /// Most transactions in one batch submission.
 pub const TXS_PER_BATCH_MAX: usize = 1024;
-/// Largest body of a single submission, in bytes.
-pub const SUBMIT_BODY_BYTES_MAX: usize = 16 * 1024;
+/// Largest body of a single submission, in bytes: room for the largest
+/// transaction (a bulk issuance) as base64url text in JSON.
+pub const SUBMIT_BODY_BYTES_MAX: usize = 1536 * 1024;
 /// Largest body of a batch submission, in bytes.
 ///
 /// Deliberately below `TXS_PER_BATCH_MAX` maximal transactions: a batch of
 /// typical transfers (a few hundred bytes each) fits, and one request cannot
 /// hold the node's memory for long. The byte limit binds first.
-pub const BATCH_BODY_BYTES_MAX: usize = 1024 * 1024;
+pub const BATCH_BODY_BYTES_MAX: usize = 2 * 1024 * 1024;
 /// Longest base64url text of one transaction, in characters.
 pub const TX_TEXT_BYTES_MAX: usize = TX_BYTES_MAX.div_ceil(3) * 4;
 /// Room in a single-submission body for the JSON around the transaction text.
@@ -23,6 +24,12 @@ const SUBMIT_ENVELOPE_BYTES_MAX: usize = 1024;
 pub const ACCOUNT_TXS_LIMIT_DEFAULT: usize = 50;
 /// Largest account history page.
 pub const ACCOUNT_TXS_LIMIT_MAX: usize = 1000;
+/// Most days one obligation report covers: a leap year.
+pub const REPORT_DAYS_MAX: u32 = 366;
+/// Most index entries one obligation listing page reads before it answers,
+/// so that a filter that matches little cannot make one request scan a
+/// whole agency's obligations; the page then carries a cursor to go on.
+pub const OBLIGATION_SCAN_MAX: usize = 2000;
 /// Longest account history cursor, in bytes. Cursors are opaque to clients.
 pub const CURSOR_BYTES_MAX: usize = 256;
 

@@ -64,6 +64,24 @@ pub mod code {
     pub const BLOCK_NOT_FOUND: &str = "block_not_found";
     /// No such account.
     pub const ACCOUNT_NOT_FOUND: &str = "account_not_found";
+    /// An organisation name is malformed.
+    pub const BAD_ORG: &str = "bad_org";
+    /// A currency code is malformed.
+    pub const BAD_CURRENCY: &str = "bad_currency";
+    /// A status filter names no status.
+    pub const BAD_STATUS: &str = "bad_status";
+    /// A date is not `YYYY-MM-DD`.
+    pub const BAD_DATE: &str = "bad_date";
+    /// A period ends before it starts or is longer than allowed.
+    pub const BAD_PERIOD: &str = "bad_period";
+    /// A required query parameter is missing.
+    pub const MISSING_PARAMETER: &str = "missing_parameter";
+    /// No obligation with that id.
+    pub const OBLIGATION_NOT_FOUND: &str = "obligation_not_found";
+    /// No such organisation.
+    pub const ORG_NOT_FOUND: &str = "org_not_found";
+    /// No such currency.
+    pub const CURRENCY_NOT_FOUND: &str = "currency_not_found";
     /// The signer already used this client id; `first_result` says how the
     /// first transaction fared.
     pub const DUPLICATE_TX_ID: &str = "duplicate_tx_id";

@@ -4,8 +4,12 @@
 //! The signed bytes travel as base64url (see [`crate::tx_text`]); the views
 //! below are for reading only and are never signed or hashed.
 
+use crate::obligation::{
+    DecideAppealView, DefineKindView, IssueView, ObligationReasonView, PayObligationView,
+};
 use crate::problem::Problem;
 use crate::tx_text;
+use cityledger_types::obligation::{ObligationOp, Reason};
 use cityledger_types::tx::{GovernanceOp, TransferOrder};
 use cityledger_types::{
     Action, Address, Amount, ClientTxId, CurrencyCode, Digest, Height, LedgerOp, OrgName,
@@ -18,7 +22,7 @@ use utoipa::ToSchema;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SubmitTxRequest {
     /// base64url, without padding, of the canonical borsh `SignedTx` bytes.
-    #[schema(max_length = 5464)]
+    #[schema(max_length = 1398104)]
     pub tx: String,
 }
 
@@ -346,6 +350,20 @@ pub enum ActionView {
     SetMember(SetMemberView),
     /// Remove a member.
     RemoveMember(RemoveMemberView),
+    /// Define a kind of obligation and its roles.
+    DefineObligationKind(DefineKindView),
+    /// Issue obligations (one, or a bulk batch).
+    IssueObligations(IssueView),
+    /// Pay (part of) an obligation.
+    PayObligation(PayObligationView),
+    /// Waive what remains of an obligation.
+    WaiveObligation(ObligationReasonView),
+    /// Appeal an obligation.
+    AppealObligation(ObligationReasonView),
+    /// Decide an appeal.
+    DecideAppeal(DecideAppealView),
+    /// Cancel an obligation.
+    CancelObligation(ObligationReasonView),
 }
 
 impl From<LedgerOpView> for ActionView {
@@ -379,6 +397,54 @@ impl From<&Action> for ActionView {
                     member: *member,
                 })
             }
+            Action::Obligation(op) => ActionView::from(op),
+        }
+    }
+}
+
+impl From<&ObligationOp> for ActionView {
+    fn from(op: &ObligationOp) -> ActionView {
+        let reason = |obligation: &Digest, reason: &Reason| ObligationReasonView {
+            obligation: *obligation,
+            reason: reason.to_string(),
+        };
+        match op {
+            ObligationOp::DefineKind { org, kind, roles } => {
+                ActionView::DefineObligationKind(DefineKindView::new(org, kind, roles))
+            }
+            ObligationOp::Issue(issuance) => ActionView::IssueObligations(issuance.into()),
+            ObligationOp::Pay {
+                obligation,
+                from,
+                currency,
+                amount,
+            } => ActionView::PayObligation(PayObligationView {
+                obligation: *obligation,
+                from: *from,
+                currency: currency.clone(),
+                amount: *amount,
+            }),
+            ObligationOp::Waive {
+                obligation,
+                reason: text,
+            } => ActionView::WaiveObligation(reason(obligation, text)),
+            ObligationOp::Appeal {
+                obligation,
+                reason: text,
+            } => ActionView::AppealObligation(reason(obligation, text)),
+            ObligationOp::Decide {
+                obligation,
+                decision,
+                reason,
+            } => ActionView::DecideAppeal(DecideAppealView::new(
+                *obligation,
+                decision,
+                reason.as_str(),
+            )),
+            ObligationOp::Cancel {
+                obligation,
+                reason: text,
+            } => ActionView::CancelObligation(reason(obligation, text)),
         }
     }
 }
@@ -498,6 +564,15 @@ pub(crate) mod tests {
             json!({"result": "problem", "type": "/problems/bad_base64", "title": "Bad request",
                    "status": 400, "detail": "not base64", "code": "bad_base64", "field": "txs[3]"}),
         );
+    }
+
+    #[test]
+    fn the_documented_text_limit_is_the_enforced_one() {
+        use utoipa::OpenApi;
+        let document = serde_json::to_value(crate::ApiDoc::openapi()).unwrap();
+        let documented =
+            &document["components"]["schemas"]["SubmitTxRequest"]["properties"]["tx"]["maxLength"];
+        assert_eq!(*documented, json!(crate::limits::TX_TEXT_BYTES_MAX));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Chain id of the development chain.
 pub const DEV_CHAIN_ID: &str = "cityledger-dev";
 /// How long a CLI transaction stays valid.
-const TX_LIFETIME_MS: u64 = 10 * 60 * 1000;
+pub(crate) const TX_LIFETIME_MS: u64 = 10 * 60 * 1000;
 /// How long `tx transfer` waits for finality.
 const FINALITY_WAIT_MS: u64 = 60_000;
 
@@ -369,12 +369,7 @@ pub fn transfer(args: TransferArgs, json: bool) -> Result<()> {
     let genesis = home.genesis()?;
     let key = home.key(&args.signer)?;
     let currency = CurrencyCode::new(args.currency.as_str()).context("--currency")?;
-    let decimals = genesis
-        .currencies
-        .iter()
-        .find(|c| c.code == currency)
-        .map(|c| c.decimals)
-        .with_context(|| format!("--currency: {currency} is not a currency of this chain"))?;
+    let decimals = currency_decimals(&genesis, &currency)?;
     let amount = Amount::parse_major(&args.amount, decimals).context("--amount")?;
     let to = Address::parse_or_alias(&args.to).context("--to")?;
     let from = match &args.from {
@@ -383,9 +378,7 @@ pub fn transfer(args: TransferArgs, json: bool) -> Result<()> {
     };
     let id = match &args.id {
         Some(id) => ClientTxId::new(id.as_str()).context("--id")?,
-        None => {
-            ClientTxId::new(hex::encode(&random_key().seed()[..16])).expect("hex ids are valid")
-        }
+        None => random_tx_id(),
     };
     let tx = TxBody {
         chain_id: genesis.chain_id.clone(),
@@ -405,7 +398,27 @@ pub fn transfer(args: TransferArgs, json: bool) -> Result<()> {
     report_final(&status, json)
 }
 
-async fn submit_and_wait(node: &str, tx: &SignedTx) -> Result<TxStatusView> {
+/// Decimals of `currency`, which must be a currency of the chain.
+pub(crate) fn currency_decimals(
+    genesis: &cityledger_types::genesis::Genesis,
+    currency: &CurrencyCode,
+) -> Result<u8> {
+    genesis
+        .currencies
+        .iter()
+        .find(|c| c.code == *currency)
+        .map(|c| c.decimals)
+        .with_context(|| format!("--currency: {currency} is not a currency of this chain"))
+}
+
+/// A fresh client transaction id: 32 random hex characters.
+pub(crate) fn random_tx_id() -> ClientTxId {
+    ClientTxId::new(hex::encode(&random_key().seed()[..16])).expect("hex ids are valid")
+}
+
+/// Submits `tx` and waits for its finality. A reused client id follows the
+/// first transaction instead, so a retried command reports the first result.
+pub(crate) async fn submit_and_wait(node: &str, tx: &SignedTx) -> Result<TxStatusView> {
     let client = Client::new(node).with_context(|| format!("--node {node}"))?;
     let hash = match client.submit(tx).await {
         Ok(response) => response.hash,

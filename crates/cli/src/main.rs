@@ -4,6 +4,7 @@
 mod bench;
 mod commands;
 mod home;
+mod obligation;
 mod simulate;
 mod testnet;
 
@@ -88,6 +89,9 @@ enum Command {
     /// Drive signed transfers through a node and report finalized throughput
     /// and latency.
     Bench(bench::BenchArgs),
+    /// Obligations: fines, tolls, taxes, tuition and fees owed to agencies.
+    #[command(subcommand)]
+    Obligation(obligation::ObligationCommand),
 }
 
 #[derive(Subcommand)]
@@ -185,5 +189,6 @@ fn run(cli: Cli) -> Result<()> {
         }) => commands::balance(&node, &address, &currency, json),
         Command::Query(QueryCommand::Status { node }) => commands::status(&node, json),
         Command::Bench(args) => bench::run(args, json),
+        Command::Obligation(command) => obligation::run(command, json),
     }
 }

@@ -6,6 +6,7 @@
 
 mod common;
 
+use cityledger_api::limits::{BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
 use cityledger_api::tx_text;
 use cityledger_api::{SubmitResult, TxStatusView};
 use cityledger_client::Client;
@@ -178,8 +179,11 @@ async fn bad_requests_get_specific_errors_and_change_nothing() {
     let problem = answer.problem(400, "undecodable_tx");
     assert_eq!(problem["field"], "body", "{problem}");
 
-    // Bodies above the route limits: 16 KiB single, 1 MiB batch.
-    for (target, size) in [(&submit_url, 20 * 1024), (&batch_url, 1024 * 1024 + 1024)] {
+    // Bodies above the route limits.
+    for (target, size) in [
+        (&submit_url, SUBMIT_BODY_BYTES_MAX + 1024),
+        (&batch_url, BATCH_BODY_BYTES_MAX + 1024),
+    ] {
         let body = format!("{{\"tx\": \"{}\"}}", "A".repeat(size));
         let problem = post_json_text(&http, target, &body)
             .await

@@ -184,21 +184,13 @@ impl Client {
         limit: Option<usize>,
     ) -> Result<Url, ClientError> {
         let mut url = self.url(&["v1", "accounts", address, "txs"])?;
-        if cursor.is_some() || limit.is_some() {
-            let mut query = url.query_pairs_mut();
-            if let Some(cursor) = cursor {
-                query.append_pair("cursor", cursor);
-            }
-            if let Some(limit) = limit {
-                query.append_pair("limit", &limit.to_string());
-            }
-        }
+        page_query(&mut url, cursor, limit);
         Ok(url)
     }
 
     /// The URL of `segments` under the base URL; each segment is
     /// percent-encoded, so an address or cursor cannot change the path.
-    fn url(&self, segments: &[&str]) -> Result<Url, ClientError> {
+    pub(crate) fn url(&self, segments: &[&str]) -> Result<Url, ClientError> {
         let mut url = self.base_url.clone();
         url.path_segments_mut()
             .map_err(|()| ClientError::BadUrl {
@@ -210,7 +202,7 @@ impl Client {
         Ok(url)
     }
 
-    async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ClientError> {
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ClientError> {
         let response = self.http.get(url).send().await?;
         read_answer(response).await
     }
@@ -222,6 +214,20 @@ impl Client {
     ) -> Result<T, ClientError> {
         let response = self.http.post(url).json(body).send().await?;
         read_answer(response).await
+    }
+}
+
+/// Adds the paging parameters of a listing to `url`.
+pub(crate) fn page_query(url: &mut Url, cursor: Option<&str>, limit: Option<usize>) {
+    if cursor.is_none() && limit.is_none() {
+        return;
+    }
+    let mut query = url.query_pairs_mut();
+    if let Some(cursor) = cursor {
+        query.append_pair("cursor", cursor);
+    }
+    if let Some(limit) = limit {
+        query.append_pair("limit", &limit.to_string());
     }
 }
 

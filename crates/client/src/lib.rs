@@ -18,10 +18,12 @@ mod backoff;
 mod client;
 mod error;
 pub mod limits;
+mod obligations;
 mod txs;
 
 pub use client::Client;
 pub use error::ClientError;
+pub use obligations::ObligationFilter;
 pub use txs::{Transfer, sign_tx, transfer_tx};
 
 pub use cityledger_api as api;

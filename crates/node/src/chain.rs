@@ -11,6 +11,7 @@
 //! This module knows nothing of the consensus engine, the network or the
 //! clock: callers pass block time in.
 
+use crate::indexes;
 use crate::limits::SPECULATIVE_BLOCKS_MAX;
 use cityledger_state::genesis::genesis_writes;
 use cityledger_state::{BlockEnv, Event, InvalidBlock, Mode, StateRead, WriteSet, execute_block};
@@ -368,7 +369,7 @@ impl Chain {
                 .reexecute(&tip, block)
                 .unwrap_or_else(|reason| panic!("a finalized block failed re-execution: {reason}")),
         };
-        self.persist(&executed, certificate)?;
+        self.persist(&tip, &executed, certificate)?;
         let mut inner = self.lock();
         inner.finalized = executed.clone();
         inner
@@ -377,10 +378,23 @@ impl Chain {
         Ok(Some(executed))
     }
 
-    fn persist(&self, executed: &ExecutedBlock, certificate: &[u8]) -> Result<(), ChainError> {
+    fn persist(
+        &self,
+        parent: &ExecutedBlock,
+        executed: &ExecutedBlock,
+        certificate: &[u8],
+    ) -> Result<(), ChainError> {
         let block = &executed.block;
         let hashes = &executed.tx_hashes;
         let account_entries = account_entries(&executed.events);
+        let index_changes = indexes::block_changes(
+            &TreeView(&parent.state),
+            &executed.writes,
+            &executed.events,
+            hashes,
+            block.header.height,
+            block.header.timestamp_ms,
+        );
         let outcomes_bytes = borsh::to_vec(executed.outcomes.as_ref())
             .expect("borsh encoding into a Vec is infallible");
         let events_bytes =
@@ -397,6 +411,7 @@ impl Chain {
             account_entries: &account_entries,
             state_writes: &executed.writes,
             state_root: block.header.state_root,
+            index_changes: &index_changes,
         })?;
         debug_assert!(matches!(committed, Committed::Written));
         Ok(())
@@ -475,6 +490,7 @@ fn commit_genesis(
         account_entries: &[],
         state_writes: writes,
         state_root: block.header.state_root,
+        index_changes: &[],
     })?;
     Ok(ExecutedBlock {
         block: block.clone(),

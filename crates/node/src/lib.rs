@@ -12,6 +12,7 @@ pub mod chain;
 pub mod config;
 pub mod consensus;
 pub mod core;
+pub mod indexes;
 pub mod limits;
 pub mod mempool;
 pub mod metrics;

@@ -1,14 +1,16 @@
 //! The node behind the REST API: answers [`NodeApi`] from the chain, the
 //! store and the mempool, and serves the router.
 
+mod obligations;
+
 use crate::admission::{Admission, AdmitError};
 use crate::consensus::app::now_ms;
 use crate::core::NodeCore;
-use crate::rest::{ApiError, DecodedTx, NodeApi, router};
+use crate::rest::{ApiError, DecodedTx, NodeApi, ObligationQuery, ReportQuery, router};
 use cityledger_api::{
     AccountTxItem, AccountTxsPage, AccountView, BalanceView, BlockView, EquivocationView,
-    OutcomeView, StatusView, StreamEvent, StreamEventItem, SubmitTxResponse, TxStatusView,
-    ValidatorView,
+    ObligationHistoryPage, ObligationReport, ObligationView, ObligationsPage, OutcomeView,
+    StatusView, StreamEvent, StreamEventItem, SubmitTxResponse, TxStatusView, ValidatorView,
 };
 use cityledger_storage::{Store, TxLocation};
 use cityledger_types::records::{AccountRecord, BalanceRecord, CurrencyRecord, StateKey};
@@ -367,6 +369,43 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
 
     fn metrics_text(&self) -> String {
         self.runtime.encode()
+    }
+
+    fn obligation(&self, id: Digest) -> Result<Option<ObligationView>, ApiError> {
+        let tip = self.core.chain.finalized();
+        obligations::obligation(&snapshot(&tip), id)
+    }
+
+    fn obligations(&self, query: ObligationQuery) -> Result<ObligationsPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        obligations::obligations(self.store().as_ref(), &snapshot(&tip), &query)
+    }
+
+    fn obligation_history(
+        &self,
+        id: Digest,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<ObligationHistoryPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        obligations::history(self.store().as_ref(), &snapshot(&tip), id, cursor, limit)
+    }
+
+    fn obligation_report(&self, query: ReportQuery) -> Result<ObligationReport, ApiError> {
+        let tip = self.core.chain.finalized();
+        obligations::report(&snapshot(&tip), &query)
+    }
+}
+
+/// What obligation queries read from the finalized tip. The state and the
+/// indexes may be one block apart while a commit lands (the store is
+/// written before the tip moves): a listing then skips an obligation whose
+/// record is not in the tip's state yet, and shows records as of the tip.
+fn snapshot(tip: &crate::chain::ExecutedBlock) -> obligations::Snapshot<'_> {
+    obligations::Snapshot {
+        state: &tip.state,
+        height: tip.block.header.height,
+        as_of_ms: tip.block.header.timestamp_ms,
     }
 }
 

@@ -20,13 +20,18 @@ use futures::channel::mpsc;
 use std::sync::Arc;
 use tracing::debug;
 
-/// Most transactions in one gossip message: any such message fits in
-/// [`GOSSIP_MESSAGE_BYTES_MAX`], so a batch never needs splitting by size.
+/// Most transactions in one gossip message.
 const GOSSIP_MESSAGE_TX_MAX: usize = 512;
 /// Largest gossip message, in bytes (the list's length prefix included).
-pub const GOSSIP_MESSAGE_BYTES_MAX: usize = GOSSIP_MESSAGE_TX_MAX * TX_BYTES_MAX + 4;
+/// Ordinary transactions are a few hundred bytes, so a message is bounded
+/// by its count; a few bulk issuances (up to `TX_BYTES_MAX` each) are
+/// bounded by bytes, and split over several messages.
+pub const GOSSIP_MESSAGE_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Bytes of the list's length prefix (borsh: u32, little-endian).
+const LIST_PREFIX_BYTES: usize = 4;
 
 const _: () = assert!(GOSSIP_MESSAGE_TX_MAX <= TX_PER_BLOCK_MAX);
+const _: () = assert!(TX_BYTES_MAX + LIST_PREFIX_BYTES <= GOSSIP_MESSAGE_BYTES_MAX);
 
 /// Sends admitted batches to every peer until the outbox closes.
 pub async fn send_loop<S: Sender>(
@@ -44,19 +49,48 @@ pub async fn send_loop<S: Sender>(
                 Err(_) => break,
             }
         }
-        for chunk in batch.chunks(GOSSIP_MESSAGE_TX_MAX) {
-            let message = encode(&BlockTxs(
-                chunk.iter().map(|tx| tx.as_ref().clone()).collect(),
-            ));
-            debug_assert!(message.len() <= GOSSIP_MESSAGE_BYTES_MAX);
+        for (message, count) in messages(&batch) {
             let metrics = admission.metrics();
             if sender.send(Recipients::All, message, false).is_empty() {
-                metrics.gossip_dropped_txs.inc_by(chunk.len() as u64);
+                metrics.gossip_dropped_txs.inc_by(count as u64);
             } else {
-                metrics.gossip_sent_txs.inc_by(chunk.len() as u64);
+                metrics.gossip_sent_txs.inc_by(count as u64);
             }
         }
     }
+}
+
+/// Splits `batch` into messages of at most [`GOSSIP_MESSAGE_TX_MAX`]
+/// transactions and [`GOSSIP_MESSAGE_BYTES_MAX`] bytes, each the encoding of
+/// a `BlockTxs`; returns each with its transaction count. Each transaction
+/// is encoded once, straight into its message.
+fn messages(batch: &[Arc<SignedTx>]) -> Vec<(Vec<u8>, usize)> {
+    let mut messages = Vec::new();
+    let mut body: Vec<u8> = Vec::new();
+    let mut count = 0usize;
+    let flush = |body: &mut Vec<u8>, count: &mut usize, messages: &mut Vec<(Vec<u8>, usize)>| {
+        if *count == 0 {
+            return;
+        }
+        let mut message = Vec::with_capacity(LIST_PREFIX_BYTES + body.len());
+        // Bounded by GOSSIP_MESSAGE_TX_MAX.
+        message.extend_from_slice(&(*count as u32).to_le_bytes());
+        message.append(body);
+        messages.push((message, *count));
+        *count = 0;
+    };
+    for tx in batch {
+        let bytes = encode(tx.as_ref());
+        let full = count == GOSSIP_MESSAGE_TX_MAX
+            || LIST_PREFIX_BYTES + body.len() + bytes.len() > GOSSIP_MESSAGE_BYTES_MAX;
+        if full {
+            flush(&mut body, &mut count, &mut messages);
+        }
+        body.extend_from_slice(&bytes);
+        count += 1;
+    }
+    flush(&mut body, &mut count, &mut messages);
+    messages
 }
 
 /// Feeds batches from peers to admission until the network stops.
@@ -78,5 +112,108 @@ pub async fn receive_loop<R: Receiver, E: Clock>(clock: E, mut receiver: R, admi
             .gossip_received_txs
             .inc_by(txs.0.len() as u64);
         admission.submit_from_peer(txs.0, now_ms);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cityledger_types::tx::{ChainId, ClientTxId, Memo, TransferOrder, TxBody};
+    use cityledger_types::{Address, Amount, CurrencyCode, SecretKey};
+
+    fn tx(index: usize, memo_bytes: usize) -> Arc<SignedTx> {
+        let key = SecretKey::from_seed([5; 32]);
+        let mut order = TransferOrder::new(
+            Address::of_key(&key.public_key()),
+            Address::of_key(&SecretKey::from_seed([6; 32]).public_key()),
+            CurrencyCode::new("CITY").unwrap(),
+            Amount(1),
+        );
+        order.memo = Memo::new("m".repeat(memo_bytes)).unwrap();
+        let body = TxBody::transfer(
+            ChainId::new("test").unwrap(),
+            key.public_key(),
+            ClientTxId::new(format!("t{index}")).unwrap(),
+            0,
+            order,
+        );
+        Arc::new(body.sign(&key))
+    }
+
+    #[test]
+    fn messages_are_bounded_by_count_and_decode_to_the_batch_in_order() {
+        let batch: Vec<_> = (0..GOSSIP_MESSAGE_TX_MAX * 2 + 3)
+            .map(|i| tx(i, 10))
+            .collect();
+        let messages = messages(&batch);
+        assert_eq!(
+            messages.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+            [GOSSIP_MESSAGE_TX_MAX, GOSSIP_MESSAGE_TX_MAX, 3]
+        );
+        let mut decoded = Vec::new();
+        for (message, count) in &messages {
+            assert!(message.len() <= GOSSIP_MESSAGE_BYTES_MAX);
+            let txs: BlockTxs = decode_exact(message, "gossip", GOSSIP_MESSAGE_BYTES_MAX).unwrap();
+            assert_eq!(txs.0.len(), *count);
+            decoded.extend(txs.0);
+        }
+        let expected: Vec<SignedTx> = batch.iter().map(|tx| tx.as_ref().clone()).collect();
+        assert_eq!(decoded, expected);
+        assert!(super::messages(&[]).is_empty());
+    }
+
+    /// A bulk issuance of `charges` tolls: about 60 bytes a charge.
+    fn bulk(index: usize, charges: usize) -> Arc<SignedTx> {
+        use cityledger_types::obligation::{
+            Charge, Charges, Issuance, ObligationOp, PenaltyRule, Reference,
+        };
+        let key = SecretKey::from_seed([5; 32]);
+        let payer = Address::of_key(&SecretKey::from_seed([6; 32]).public_key());
+        let issuance = Issuance {
+            org: cityledger_types::OrgName::new("transport").unwrap(),
+            kind: cityledger_types::KindName::new("toll").unwrap(),
+            payee: Address::parse_or_alias("transport:main").unwrap(),
+            currency: CurrencyCode::new("CITY").unwrap(),
+            due_at_ms: 1,
+            penalty: PenaltyRule::None,
+            charges: Charges(
+                (0..charges)
+                    .map(|_| Charge {
+                        payer,
+                        amount: Amount(250),
+                        reference: Reference::default(),
+                        evidence: None,
+                    })
+                    .collect(),
+            ),
+        };
+        let body = TxBody {
+            chain_id: ChainId::new("test").unwrap(),
+            signer: key.public_key(),
+            id: ClientTxId::new(format!("b{index}")).unwrap(),
+            expires_at_ms: 0,
+            action: cityledger_types::Action::Obligation(ObligationOp::Issue(issuance)),
+        };
+        Arc::new(body.sign(&key))
+    }
+
+    #[test]
+    fn bulk_issuances_split_by_bytes() {
+        let batch: Vec<_> = (0..12).map(|i| bulk(i, 9_000)).collect();
+        let one = encode(batch[0].as_ref()).len();
+        assert!(one > 300_000, "a bulk issuance is large: {one} bytes");
+        let messages = messages(&batch);
+        assert!(
+            messages.len() >= 2,
+            "twelve bulk issuances need several messages"
+        );
+        let mut total = 0;
+        for (message, count) in &messages {
+            assert!(message.len() <= GOSSIP_MESSAGE_BYTES_MAX);
+            let txs: BlockTxs = decode_exact(message, "gossip", GOSSIP_MESSAGE_BYTES_MAX).unwrap();
+            assert_eq!(txs.0.len(), *count);
+            total += count;
+        }
+        assert_eq!(total, batch.len());
     }
 }

@@ -46,7 +46,7 @@ const BLOCK_EVENT_NAME: &str = "block";
         (status = 202, description = "Admitted to the mempool", body = SubmitTxResponse),
         (status = 400, description = "Malformed or refused transaction", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The signer already used this id; `first_result` tells how that transaction fared", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body above 16 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body above 1.5 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Neither JSON nor octet-stream", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Mempool full (see `Retry-After`) or node unavailable", body = Problem, content_type = "application/problem+json"),
     )
@@ -84,7 +84,7 @@ pub(super) async fn submit_tx<N: NodeApi>(
     responses(
         (status = 200, description = "One result per transaction", body = SubmitTxsResponse),
         (status = 400, description = "Malformed body, empty batch or more than 1024 transactions", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body above 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body above 2 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -12,6 +12,7 @@
 
 mod error;
 mod handlers;
+mod obligations;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -23,9 +24,11 @@ use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use cityledger_api::limits::{BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
 use cityledger_api::{
-    AccountTxsPage, AccountView, BlockView, StatusView, StreamEvent, SubmitTxResponse, TxStatusView,
+    AccountTxsPage, AccountView, BlockView, ObligationHistoryPage, ObligationReport,
+    ObligationStatusFilter, ObligationView, ObligationsPage, StatusView, StreamEvent,
+    SubmitTxResponse, TxStatusView,
 };
-use cityledger_types::{Address, Digest, Height, SignedTx};
+use cityledger_types::{Address, CurrencyCode, Digest, Height, OrgName, SignedTx};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use utoipa::OpenApi;
@@ -42,6 +45,35 @@ pub struct DecodedTx {
     pub tx: SignedTx,
     /// Length of its canonical encoding, in bytes.
     pub encoded_bytes: usize,
+}
+
+/// A validated obligation listing request: at least one of `payer` and
+/// `issuer` is set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObligationQuery {
+    /// Obligations owed by this payer.
+    pub payer: Option<Address>,
+    /// Obligations issued by this organisation.
+    pub issuer: Option<OrgName>,
+    /// Only those in this status.
+    pub status: Option<ObligationStatusFilter>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to `ACCOUNT_TXS_LIMIT_MAX`.
+    pub limit: usize,
+}
+
+/// A validated report request: a period of at most `REPORT_DAYS_MAX` days.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportQuery {
+    /// The agency.
+    pub issuer: OrgName,
+    /// The currency.
+    pub currency: CurrencyCode,
+    /// First day (days since 1970-01-01, UTC).
+    pub from_day: u32,
+    /// Last day, inclusive.
+    pub to_day: u32,
 }
 
 /// What the REST API needs from a node.
@@ -95,6 +127,25 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
 
     /// Metrics in the Prometheus text format.
     fn metrics_text(&self) -> String;
+
+    /// The obligation `id` at the finalized tip, if it exists.
+    fn obligation(&self, id: Digest) -> Result<Option<ObligationView>, ApiError>;
+
+    /// A page of obligations. A cursor the node did not issue for this
+    /// listing is a `BadRequest` with code `bad_cursor`.
+    fn obligations(&self, query: ObligationQuery) -> Result<ObligationsPage, ApiError>;
+
+    /// A page of an obligation's history, oldest first; an unknown
+    /// obligation is `NotFound`.
+    fn obligation_history(
+        &self,
+        id: Digest,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<ObligationHistoryPage, ApiError>;
+
+    /// An agency's report; an unknown agency or currency is `NotFound`.
+    fn obligation_report(&self, query: ReportQuery) -> Result<ObligationReport, ApiError>;
 }
 
 /// The REST router over `node`.
@@ -130,12 +181,17 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         handlers::metrics,
         handlers::stream,
         handlers::openapi_json,
+        obligations::list,
+        obligations::show,
+        obligations::history,
+        obligations::report,
     ),
     tags(
         (name = "transactions", description = "Submit transactions and follow them to finality"),
         (name = "blocks", description = "Finalized blocks, one at a time or as a stream"),
         (name = "accounts", description = "Balances and history"),
         (name = "node", description = "Status, health, metrics and this document"),
+        (name = "obligations", description = "What payers owe agencies: fines, tolls, taxes, fees; their history and the agencies' reports"),
     )
 )]
 struct RestDoc;
@@ -197,4 +253,8 @@ fn routes<N: NodeApi>() -> Routes<N> {
         .get("/health", handlers::health)
         .get("/metrics", handlers::metrics::<N>)
         .get("/openapi.json", handlers::openapi_json)
+        .get("/v1/obligations", obligations::list::<N>)
+        .get("/v1/obligations/{id}", obligations::show::<N>)
+        .get("/v1/obligations/{id}/history", obligations::history::<N>)
+        .get("/v1/reports/obligations", obligations::report::<N>)
 }

@@ -67,6 +67,37 @@ fn sample_block() -> BlockView {
 struct Calls {
     account_txs: Option<(Address, Option<String>, usize)>,
     stream_from: Option<Option<Height>>,
+    obligations: Option<ObligationQuery>,
+    report: Option<ReportQuery>,
+}
+
+/// The one obligation the fake node knows.
+const FAKE_OBLIGATION: Digest = Digest([0x0b; 32]);
+
+fn fake_obligation() -> ObligationView {
+    use cityledger_types::obligation::{
+        ObligationRecord, ObligationStatus, PenaltyRule, Reference,
+    };
+    let record = ObligationRecord {
+        kind: cityledger_types::KindName::new("traffic_fine").unwrap(),
+        issuer: OrgName::new("transport").unwrap(),
+        issued_by: SecretKey::from_seed([5; 32]).public_key(),
+        issued_at_ms: 1_700_000_000_000,
+        payer: Address::of_key(&SecretKey::from_seed([2; 32]).public_key()),
+        payee: Address::parse_or_alias("transport:main").unwrap(),
+        currency: CurrencyCode::new("CITY").unwrap(),
+        amount: Amount(5_000),
+        due_at_ms: 1_700_000_100_000,
+        penalty: PenaltyRule::None,
+        reference: Reference::default(),
+        evidence: None,
+        status: ObligationStatus::Open,
+        paid: Amount::ZERO,
+        penalty_assessed: Amount::ZERO,
+        appeal: None,
+        closure: None,
+    };
+    ObligationView::new(FAKE_OBLIGATION, &record, 1_700_000_000_000)
 }
 
 /// A node whose answers depend only on the request: ids `dup`, `full` and
@@ -219,6 +250,59 @@ impl NodeApi for FakeNode {
 
     fn metrics_text(&self) -> String {
         "cityledger_height 1\n".into()
+    }
+
+    fn obligation(&self, id: Digest) -> Result<Option<ObligationView>, ApiError> {
+        Ok((id == FAKE_OBLIGATION).then(fake_obligation))
+    }
+
+    fn obligations(&self, query: ObligationQuery) -> Result<ObligationsPage, ApiError> {
+        self.calls.lock().unwrap().obligations = Some(query);
+        Ok(ObligationsPage {
+            items: vec![fake_obligation()],
+            next_cursor: Some("next".into()),
+        })
+    }
+
+    fn obligation_history(
+        &self,
+        id: Digest,
+        _cursor: Option<String>,
+        _limit: usize,
+    ) -> Result<ObligationHistoryPage, ApiError> {
+        if id != FAKE_OBLIGATION {
+            return Err(ApiError::not_found(
+                code::OBLIGATION_NOT_FOUND,
+                "no such obligation",
+            ));
+        }
+        Ok(ObligationHistoryPage {
+            items: vec![cityledger_api::ObligationHistoryItem {
+                height: Height(1),
+                timestamp_ms: 1_700_000_000_000,
+                tx: self.block.txs[0].hash,
+                event: json!({"type": "obligation_issued"}),
+            }],
+            next_cursor: None,
+        })
+    }
+
+    fn obligation_report(&self, query: ReportQuery) -> Result<ObligationReport, ApiError> {
+        self.calls.lock().unwrap().report = Some(query.clone());
+        let flows = cityledger_types::obligation::ObligationTotals {
+            issued: 100,
+            collected: 60,
+            ..Default::default()
+        };
+        Ok(ObligationReport::new(
+            query.issuer,
+            query.currency,
+            2,
+            (query.from_day, query.to_day),
+            &flows,
+            &flows,
+            Height(1),
+        ))
     }
 }
 
@@ -399,7 +483,11 @@ async fn submit_refuses_bad_input() {
             Some("tx"),
         ),
         (
-            post_json("/v1/txs", json!({"tx": "A".repeat(6000)}).to_string()),
+            post_json(
+                "/v1/txs",
+                json!({"tx": "A".repeat(cityledger_api::limits::TX_TEXT_BYTES_MAX + 4)})
+                    .to_string(),
+            ),
             StatusCode::BAD_REQUEST,
             code::TX_TOO_LARGE,
             Some("tx"),
@@ -898,7 +986,15 @@ async fn every_registered_route_is_served() {
         let uri = path
             .replace("{hash}", &node.block.txs[0].hash.to_hex())
             .replace("{height_or_id}", "1")
-            .replace("{address}", "treasury:issuance");
+            .replace("{address}", "treasury:issuance")
+            .replace("{id}", &FAKE_OBLIGATION.to_hex());
+        let uri = match path {
+            "/v1/obligations" => format!("{uri}?issuer=transport"),
+            "/v1/reports/obligations" => {
+                format!("{uri}?issuer=transport&from=2026-01-01&to=2026-01-31")
+            }
+            _ => uri,
+        };
         let request = match method {
             "POST" if path.ends_with("batch") => {
                 post_json(&uri, json!({"txs": [encode_tx(&tx)]}).to_string())
@@ -935,6 +1031,171 @@ async fn openapi_json_is_served_and_complete() {
     }
     let paths = document["paths"].as_object().unwrap();
     assert_eq!(paths.len(), routes::<FakeNode>().registered.len());
+}
+
+// --- obligations -----------------------------------------------------------
+
+#[tokio::test]
+async fn obligation_listing_passes_a_typed_query() {
+    let node = FakeNode::new();
+    let payer = Address::of_key(&SecretKey::from_seed([2; 32]).public_key());
+    let uri =
+        format!("/v1/obligations?payer={payer}&issuer=transport&status=overdue&limit=5&cursor=abc");
+    let answer = send_to(&node, get(&uri)).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["items"][0]["id"], FAKE_OBLIGATION.to_hex());
+    assert_eq!(answer.json()["next_cursor"], "next");
+    let query = node.calls.lock().unwrap().obligations.clone().unwrap();
+    assert_eq!(
+        query,
+        ObligationQuery {
+            payer: Some(payer),
+            issuer: Some(OrgName::new("transport").unwrap()),
+            status: Some(ObligationStatusFilter::Overdue),
+            cursor: Some("abc".into()),
+            limit: 5,
+        }
+    );
+    let answer = send_to(
+        &node,
+        get(&format!("/v1/obligations/{}", FAKE_OBLIGATION.to_hex())),
+    )
+    .await;
+    assert_eq!(answer.json()["owed"], "5000");
+    let history = send_to(
+        &node,
+        get(&format!(
+            "/v1/obligations/{}/history",
+            FAKE_OBLIGATION.to_hex()
+        )),
+    )
+    .await;
+    assert_eq!(
+        history.json()["items"][0]["event"]["type"],
+        "obligation_issued"
+    );
+}
+
+#[tokio::test]
+async fn obligation_report_takes_dates_and_a_default_currency() {
+    let node = FakeNode::new();
+    let answer = send_to(
+        &node,
+        get("/v1/reports/obligations?issuer=transport&from=2026-12-01&to=2026-12-31"),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let report = answer.json();
+    assert_eq!(
+        (report["from"].as_str(), report["to"].as_str()),
+        (Some("2026-12-01"), Some("2026-12-31"))
+    );
+    assert_eq!(report["outstanding"], "40");
+    let query = node.calls.lock().unwrap().report.clone().unwrap();
+    assert_eq!(
+        (query.currency.as_str(), query.to_day - query.from_day),
+        ("CITY", 30)
+    );
+}
+
+#[tokio::test]
+async fn obligation_routes_refuse_bad_input() {
+    let unknown = Digest([0x0c; 32]).to_hex();
+    let report = "/v1/reports/obligations?issuer=transport";
+    let cases: Vec<(String, StatusCode, &str, Option<&str>)> = vec![
+        (
+            "/v1/obligations".into(),
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("payer"),
+        ),
+        (
+            "/v1/obligations?issuer=Transport".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_ORG,
+            Some("issuer"),
+        ),
+        (
+            "/v1/obligations?payer=cl1xyz".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_ADDRESS,
+            Some("payer"),
+        ),
+        (
+            "/v1/obligations?issuer=transport&status=late".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_STATUS,
+            Some("status"),
+        ),
+        (
+            "/v1/obligations?issuer=transport&limit=0".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_LIMIT,
+            Some("limit"),
+        ),
+        (
+            "/v1/obligations/xyz".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_HASH,
+            Some("id"),
+        ),
+        (
+            format!("/v1/obligations/{unknown}"),
+            StatusCode::NOT_FOUND,
+            code::OBLIGATION_NOT_FOUND,
+            None,
+        ),
+        (
+            format!("/v1/obligations/{unknown}/history"),
+            StatusCode::NOT_FOUND,
+            code::OBLIGATION_NOT_FOUND,
+            None,
+        ),
+        (
+            "/v1/reports/obligations?from=2026-01-01&to=2026-01-02".into(),
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("issuer"),
+        ),
+        (
+            format!("{report}&from=2026-01-01"),
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("to"),
+        ),
+        (
+            format!("{report}&from=2026-13-01&to=2026-12-31"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_DATE,
+            Some("from"),
+        ),
+        (
+            format!("{report}&from=2026-12-31&to=2026-12-01"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_PERIOD,
+            Some("to"),
+        ),
+        (
+            format!("{report}&from=2025-01-01&to=2026-12-31"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_PERIOD,
+            Some("to"),
+        ),
+        (
+            format!("{report}&currency=city&from=2026-01-01&to=2026-01-02"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_CURRENCY,
+            Some("currency"),
+        ),
+    ];
+    for (uri, status, code, field) in cases {
+        check_problem(get(&uri), status, code, field).await;
+    }
 }
 
 // --- the SDK against the router, over real HTTP on 127.0.0.1 ---------------
