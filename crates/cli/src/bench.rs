@@ -1,22 +1,35 @@
-//! `cityledger bench`: signed transfers through a real node, finalized
+//! `cityledger bench`: signed transactions through a real node, finalized
 //! throughput and submission-to-finality latency.
+//!
+//! Two workloads: `transfers` between many accounts, and `fines`, where
+//! every citizen pays a fine into one treasury account (the hot account
+//! that Fabric's read conflicts fail on). The fines are issued, in bulk,
+//! before the clock starts.
 //!
 //! Transactions are signed before the clock starts, so the figure measures
 //! the node, not the client's signing. Finality is observed by reading each
-//! new finalized block, so latency includes up to one poll interval.
+//! new finalized block, so latency includes up to one poll interval; every
+//! benchmark transaction's outcome is counted, so a rejection shows.
 
 use crate::commands::{NetworkPlan, block_on, create_network, now_ms, wait_healthy};
 use crate::home::{Home, random_key};
 use anyhow::{Context, Result, bail};
+use cityledger_api::OutcomeView;
 use cityledger_api::SubmitResult;
 use cityledger_client::Client;
+use cityledger_types::limits::CHARGES_PER_ISSUE_MAX;
+use cityledger_types::obligation::{
+    Charge, Charges, Issuance, ObligationOp, PenaltyRule, Reference, obligation_id,
+};
 use cityledger_types::tx::{TransferOrder, TxBody};
 use cityledger_types::{
-    Address, Amount, ChainId, ClientTxId, CurrencyCode, Digest, Height, SecretKey, SignedTx,
+    Action, Address, Amount, ChainId, ClientTxId, CurrencyCode, Digest, Height, KindName, OrgName,
+    SecretKey, SignedTx,
 };
-use clap::Args;
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rustix::process::{Pid, Signal, kill_process};
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -54,9 +67,30 @@ pub struct BenchArgs {
     /// load over all of them (default: a one-validator dev chain).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
     validators: Option<u16>,
+    /// What the load is.
+    #[arg(long, value_enum, default_value_t = Workload::Transfers)]
+    workload: Workload,
     /// Do not draw the progress bar.
     #[arg(long)]
     quiet: bool,
+}
+
+/// The load a benchmark drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Workload {
+    /// Transfers between the senders' accounts.
+    Transfers,
+    /// Each sender pays traffic fines into the one `treasury:main` account.
+    Fines,
+}
+
+impl Workload {
+    fn name(self) -> &'static str {
+        match self {
+            Workload::Transfers => "transfers",
+            Workload::Fines => "fines",
+        }
+    }
 }
 
 /// Nodes the benchmark started itself, stopped (SIGTERM, then SIGKILL) when
@@ -188,18 +222,27 @@ pub fn run(args: BenchArgs, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         println!(
-            "{} transfers finalized in {:.2} s: {:.0} tx/s; latency p50 {} ms, p99 {} ms; {} validator(s), {} blocks; CPU per node (% of one core) {}",
+            "{} {} finalized in {:.2} s: {:.0} tx/s; latency p50 {} ms, p99 {} ms; {} rejected; {} validator(s), {} blocks; CPU per node (% of one core) {}",
             summary["transactions"],
+            args.workload.name(),
             summary["duration_s"],
             summary["finalized_tx_per_s"],
             summary["latency_ms_p50"],
             summary["latency_ms_p99"],
+            summary["rejected"],
             summary["validators"],
             summary["blocks"],
             summary["cpu_percent_per_node"]
         );
     }
     Ok(())
+}
+
+/// How long a benchmark transaction stays valid.
+const BENCH_TX_LIFETIME_MS: u64 = 30 * 60 * 1000;
+
+fn city() -> CurrencyCode {
+    CurrencyCode::new("CITY").expect("valid code")
 }
 
 fn transfer(
@@ -212,15 +255,85 @@ fn transfer(
         chain_id.clone(),
         key.public_key(),
         ClientTxId::new(id).expect("bench ids are valid"),
-        now_ms() + 30 * 60 * 1000,
-        TransferOrder::new(
-            from,
-            to,
-            CurrencyCode::new("CITY").expect("valid code"),
-            amount,
-        ),
+        now_ms() + BENCH_TX_LIFETIME_MS,
+        TransferOrder::new(from, to, city(), amount),
     )
     .sign(key)
+}
+
+fn signed(key: &SecretKey, chain_id: &ChainId, id: String, action: Action) -> SignedTx {
+    TxBody {
+        chain_id: chain_id.clone(),
+        signer: key.public_key(),
+        id: ClientTxId::new(id).expect("bench ids are valid"),
+        expires_at_ms: now_ms() + BENCH_TX_LIFETIME_MS,
+        action,
+    }
+    .sign(key)
+}
+
+/// The treasury's account that receives every fine of the `fines` workload.
+fn fines_payee() -> Address {
+    Address::parse_or_alias("treasury:main").expect("valid alias")
+}
+
+/// Issues `count` fines of one minor unit, to the senders in turn, in
+/// issuances of `CHARGES_PER_ISSUE_MAX`; returns the obligation ids in
+/// order. Not timed.
+async fn issue_fines(
+    client: &Client,
+    treasury: &SecretKey,
+    chain_id: &ChainId,
+    addresses: &[Address],
+    count: usize,
+    run_tag: &str,
+) -> Result<Vec<Digest>> {
+    let mut ids = Vec::with_capacity(count);
+    let mut last = None;
+    for (batch, start) in (0..count).step_by(CHARGES_PER_ISSUE_MAX).enumerate() {
+        let end = (start + CHARGES_PER_ISSUE_MAX).min(count);
+        let charges = (start..end)
+            .map(|i| Charge {
+                payer: addresses[i % addresses.len()],
+                amount: Amount(1),
+                reference: Reference::default(),
+                evidence: None,
+            })
+            .collect();
+        let issuance = Issuance {
+            org: OrgName::new("treasury").expect("valid name"),
+            kind: KindName::new("traffic_fine").expect("valid kind"),
+            payee: fines_payee(),
+            currency: city(),
+            due_at_ms: now_ms() + 24 * 60 * 60 * 1000,
+            penalty: PenaltyRule::None,
+            charges: Charges(charges),
+        };
+        let action = Action::Obligation(ObligationOp::Issue(issuance));
+        let tx = signed(
+            treasury,
+            chain_id,
+            format!("bench-{run_tag}-fines-{batch}"),
+            action,
+        );
+        let hash = tx.hash();
+        ids.extend((0..(end - start) as u32).map(|index| obligation_id(&hash, index)));
+        submit_all(client, std::slice::from_ref(&tx)).await?;
+        last = Some(hash);
+    }
+    let last = last.context("at least one fine")?;
+    let status = client
+        .wait_for_finality(&last, 120_000)
+        .await
+        .context("issue the fines")?;
+    if let cityledger_api::TxStatusView::Finalized {
+        outcome: OutcomeView::Rejected { code, detail, .. },
+        ..
+    } = status
+    {
+        bail!("issuing the fines was rejected: {code}: {detail}");
+    }
+    Ok(ids)
 }
 
 async fn drive(
@@ -270,7 +383,15 @@ async fn drive(
         .await
         .context("fund the senders")?;
 
-    let txs = sign_transfers(args, &senders, &addresses, &chain_id, &run_tag);
+    let txs = match args.workload {
+        Workload::Transfers => sign_transfers(args, &senders, &addresses, &chain_id, &run_tag),
+        Workload::Fines => {
+            let count = args.transactions as usize;
+            let fines =
+                issue_fines(client, &treasury, &chain_id, &addresses, count, &run_tag).await?;
+            sign_payments(&fines, &senders, &addresses, &chain_id, &run_tag)
+        }
+    };
     let progress = progress_bar(args);
     let cpu_before: Vec<Option<f64>> = pids.iter().map(|p| cpu_seconds(*p)).collect();
     let started = Instant::now();
@@ -310,10 +431,13 @@ async fn drive(
         })
         .collect();
     let blocks = finality.blocks;
-    let mut latencies_ms = finality.latencies_ms;
+    let mut latencies_ms = std::mem::take(&mut finality.latencies_ms);
     latencies_ms.sort_unstable();
     let percentile = |p: f64| latencies_ms[((latencies_ms.len() - 1) as f64 * p).round() as usize];
     Ok(serde_json::json!({
+        "workload": args.workload.name(),
+        "rejected": finality.rejected.values().sum::<u64>(),
+        "rejection_codes": finality.rejected,
         "transactions": txs.len(),
         "finalized_tx_per_s": txs.len() as f64 / duration_s,
         "latency_ms_p50": percentile(0.50),
@@ -341,36 +465,17 @@ fn progress_bar(args: &BenchArgs) -> ProgressBar {
     bar
 }
 
-fn sign_transfers(
-    args: &BenchArgs,
-    senders: &[SecretKey],
-    addresses: &[Address],
-    chain_id: &ChainId,
-    run_tag: &str,
-) -> Vec<SignedTx> {
-    let count = args.transactions as usize;
+/// Signs transaction `i` for every `i` below `count`, on every core.
+fn sign_parallel(count: usize, sign: impl Fn(usize) -> SignedTx + Sync) -> Vec<SignedTx> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let per_thread = count.div_ceil(threads);
+    let sign = &sign;
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 scope.spawn(move || {
                     (t * per_thread..((t + 1) * per_thread).min(count))
-                        .map(|i| {
-                            let from = i % senders.len();
-                            let to = (i * 7 + 1) % senders.len();
-                            let to = if to == from {
-                                (to + 1) % senders.len()
-                            } else {
-                                to
-                            };
-                            transfer(
-                                &senders[from],
-                                chain_id,
-                                (addresses[from], addresses[to], Amount(1)),
-                                format!("bench-{run_tag}-{i}"),
-                            )
-                        })
+                        .map(sign)
                         .collect::<Vec<_>>()
                 })
             })
@@ -379,6 +484,55 @@ fn sign_transfers(
             .into_iter()
             .flat_map(|h| h.join().expect("signing thread"))
             .collect()
+    })
+}
+
+fn sign_transfers(
+    args: &BenchArgs,
+    senders: &[SecretKey],
+    addresses: &[Address],
+    chain_id: &ChainId,
+    run_tag: &str,
+) -> Vec<SignedTx> {
+    sign_parallel(args.transactions as usize, |i| {
+        let from = i % senders.len();
+        let to = (i * 7 + 1) % senders.len();
+        let to = if to == from {
+            (to + 1) % senders.len()
+        } else {
+            to
+        };
+        transfer(
+            &senders[from],
+            chain_id,
+            (addresses[from], addresses[to], Amount(1)),
+            format!("bench-{run_tag}-{i}"),
+        )
+    })
+}
+
+/// One payment per fine, by the fined sender, from its own account.
+fn sign_payments(
+    fines: &[Digest],
+    senders: &[SecretKey],
+    addresses: &[Address],
+    chain_id: &ChainId,
+    run_tag: &str,
+) -> Vec<SignedTx> {
+    sign_parallel(fines.len(), |i| {
+        let payer = i % senders.len();
+        let pay = ObligationOp::Pay {
+            obligation: fines[i],
+            from: addresses[payer],
+            currency: city(),
+            amount: Amount(1),
+        };
+        signed(
+            &senders[payer],
+            chain_id,
+            format!("bench-{run_tag}-{i}"),
+            Action::Obligation(pay),
+        )
     })
 }
 
@@ -415,6 +569,8 @@ struct Finality {
     submitted_at: HashMap<Digest, Instant>,
     latencies_ms: Vec<u64>,
     blocks: u64,
+    /// Benchmark transactions rejected, by reason code.
+    rejected: BTreeMap<String, u64>,
 }
 
 impl Finality {
@@ -424,6 +580,7 @@ impl Finality {
             submitted_at: HashMap::with_capacity(transactions),
             latencies_ms: Vec::with_capacity(transactions),
             blocks: 0,
+            rejected: BTreeMap::new(),
         }
     }
 
@@ -444,6 +601,9 @@ impl Finality {
                 if let Some(sent) = self.submitted_at.remove(&tx.hash) {
                     self.latencies_ms
                         .push(seen.duration_since(sent).as_millis() as u64);
+                    if let OutcomeView::Rejected { code, .. } = &tx.outcome {
+                        *self.rejected.entry(code.clone()).or_default() += 1;
+                    }
                 }
             }
             self.next_height = self.next_height.next();

@@ -61,6 +61,18 @@ fn bench_reports_json_figures() {
 }
 
 #[test]
+fn bench_drives_the_hot_account_fines_workload_without_rejections() {
+    let summary = bench_summary(&["--workload", "fines"]);
+    assert_eq!(summary["workload"], "fines", "{summary}");
+    assert_eq!(summary["rejected"], 0, "{summary}");
+    assert_eq!(
+        summary["rejection_codes"],
+        serde_json::json!({}),
+        "{summary}"
+    );
+}
+
+#[test]
 fn bench_runs_a_four_validator_network_and_reports_cpu_per_node() {
     let summary = bench_summary(&["--validators", "4"]);
     assert_eq!(summary["validators"], 4, "{summary}");

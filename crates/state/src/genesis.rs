@@ -242,7 +242,14 @@ pub const DEV_ORGS: [&str; 6] = [
 /// name; an organisation the city does not know issues application fees.
 pub fn dev_obligation_kinds(org: &str) -> &'static [&'static str] {
     match org {
-        "treasury" => &["tax_assessment", "road_tax", "application_fee"],
+        // The treasury collects the city's fines on behalf of the agencies
+        // that write them, as well as taxes.
+        "treasury" => &[
+            "tax_assessment",
+            "road_tax",
+            "traffic_fine",
+            "application_fee",
+        ],
         "transport" => &["toll", "traffic_fine", "road_tax"],
         "police" => &["speeding_ticket", "traffic_fine"],
         "health" => &["pharmacy_bill", "application_fee"],
