@@ -331,18 +331,38 @@ fn print_key(name: &str, key: &cityledger_types::SecretKey, json: bool) {
     }
 }
 
+/// Who signs a transaction, and where it goes.
+#[derive(Args)]
+pub struct SignerArgs {
+    /// Home directory holding the signer's key and the genesis.
+    #[arg(long, default_value = "./.cityledger-dev")]
+    pub home: PathBuf,
+    /// Node URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub node: String,
+    /// Name of the signing key in the home.
+    #[arg(long)]
+    pub signer: String,
+    /// Client transaction id; resubmitting the same id never applies twice.
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+impl SignerArgs {
+    /// The client id given, or a fresh random one.
+    pub fn tx_id(&self) -> Result<ClientTxId> {
+        match &self.id {
+            Some(id) => ClientTxId::new(id.as_str()).context("--id"),
+            None => Ok(random_tx_id()),
+        }
+    }
+}
+
 /// Arguments of `cityledger tx transfer`.
 #[derive(Args)]
 pub struct TransferArgs {
-    /// Home directory holding the signer's key and the genesis.
-    #[arg(long, default_value = "./.cityledger-dev")]
-    home: PathBuf,
-    /// Node URL.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    node: String,
-    /// Name of the signing key in the home.
-    #[arg(long)]
-    signer: String,
+    #[command(flatten)]
+    signer: SignerArgs,
     /// Recipient: an address (`cl1…`) or an organisation account (`org:name`).
     #[arg(long)]
     to: String,
@@ -355,9 +375,6 @@ pub struct TransferArgs {
     /// Debited account; the signer's own account by default.
     #[arg(long)]
     from: Option<String>,
-    /// Client transaction id; resubmitting the same id never applies twice.
-    #[arg(long)]
-    id: Option<String>,
     /// Note for both parties.
     #[arg(long, default_value = "")]
     memo: String,
@@ -365,9 +382,9 @@ pub struct TransferArgs {
 
 /// `cityledger tx transfer`.
 pub fn transfer(args: TransferArgs, json: bool) -> Result<()> {
-    let home = Home::new(&args.home);
+    let home = Home::new(&args.signer.home);
     let genesis = home.genesis()?;
-    let key = home.key(&args.signer)?;
+    let key = home.key(&args.signer.signer)?;
     let currency = CurrencyCode::new(args.currency.as_str()).context("--currency")?;
     let decimals = currency_decimals(&genesis, &currency)?;
     let amount = Amount::parse_major(&args.amount, decimals).context("--amount")?;
@@ -376,10 +393,7 @@ pub fn transfer(args: TransferArgs, json: bool) -> Result<()> {
         Some(text) => Address::parse_or_alias(text).context("--from")?,
         None => Address::of_key(&key.public_key()),
     };
-    let id = match &args.id {
-        Some(id) => ClientTxId::new(id.as_str()).context("--id")?,
-        None => random_tx_id(),
-    };
+    let id = args.signer.tx_id()?;
     let tx = TxBody {
         chain_id: genesis.chain_id.clone(),
         signer: key.public_key(),
@@ -394,7 +408,7 @@ pub fn transfer(args: TransferArgs, json: bool) -> Result<()> {
         })),
     }
     .sign(&key);
-    let status = block_on(submit_and_wait(&args.node, &tx))?;
+    let status = block_on(submit_and_wait(&args.signer.node, &tx))?;
     report_final(&status, json)
 }
 

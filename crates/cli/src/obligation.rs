@@ -6,7 +6,7 @@
 //! non-zero exit with the node's reason code.
 
 use crate::commands::{
-    TX_LIFETIME_MS, block_on, currency_decimals, now_ms, random_tx_id, submit_and_wait,
+    SignerArgs, TX_LIFETIME_MS, block_on, currency_decimals, now_ms, submit_and_wait,
 };
 use crate::home::Home;
 use anyhow::{Context, Result, bail};
@@ -54,23 +54,6 @@ pub enum ObligationCommand {
     /// An agency's totals over a period: issued, collected, outstanding,
     /// waived, cancelled, penalties.
     Report(ReportArgs),
-}
-
-/// Who signs, and where.
-#[derive(Args)]
-pub struct SignerArgs {
-    /// Home directory holding the signer's key and the genesis.
-    #[arg(long, default_value = "./.cityledger-dev")]
-    home: PathBuf,
-    /// Node URL.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    node: String,
-    /// Name of the signing key in the home.
-    #[arg(long)]
-    signer: String,
-    /// Client transaction id; resubmitting the same id never applies twice.
-    #[arg(long)]
-    id: Option<String>,
 }
 
 /// Arguments of `obligation issue`.
@@ -279,10 +262,7 @@ struct Signing {
 impl Signing {
     fn new(args: &SignerArgs) -> Result<Signing> {
         let home = Home::new(&args.home);
-        let id = match &args.id {
-            Some(id) => ClientTxId::new(id.as_str()).context("--id")?,
-            None => random_tx_id(),
-        };
+        let id = args.tx_id()?;
         Ok(Signing {
             key: home.key(&args.signer)?,
             genesis: home.genesis()?,

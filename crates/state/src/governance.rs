@@ -12,13 +12,7 @@ use cityledger_types::records::{MemberRecord, OrgRecord, StateKey};
 use cityledger_types::tx::GovernanceOp;
 use cityledger_types::{OrgName, PublicKey, RejectCode, RoleName};
 
-/// Checks that `signer` is a member of `org` holding `role`.
-pub fn require_role(
-    layer: &Layer<'_>,
-    org: &OrgName,
-    signer: &PublicKey,
-    role: &str,
-) -> Result<(), Rejection> {
+fn require_org(layer: &Layer<'_>, org: &OrgName) -> Result<(), Rejection> {
     if layer
         .load::<OrgRecord>(&StateKey::Org(org.clone()))
         .is_none()
@@ -28,6 +22,17 @@ pub fn require_role(
             format!("organisation {org} does not exist"),
         ));
     }
+    Ok(())
+}
+
+/// Checks that `signer` is a member of `org` holding `role`.
+pub fn require_role(
+    layer: &Layer<'_>,
+    org: &OrgName,
+    signer: &PublicKey,
+    role: &str,
+) -> Result<(), Rejection> {
+    require_org(layer, org)?;
     let member: Option<MemberRecord> = layer.load(&StateKey::Member(org.clone(), *signer));
     let holds = member.is_some_and(|m| m.roles.iter().any(|r| r.as_str() == role));
     if !holds {
@@ -48,15 +53,7 @@ pub fn require_any_role(
     roles: &[RoleName],
     action: &str,
 ) -> Result<RoleName, Rejection> {
-    if layer
-        .load::<OrgRecord>(&StateKey::Org(org.clone()))
-        .is_none()
-    {
-        return Err(reject(
-            RejectCode::UnknownOrg,
-            format!("organisation {org} does not exist"),
-        ));
-    }
+    require_org(layer, org)?;
     let member: Option<MemberRecord> = layer.load(&StateKey::Member(org.clone(), *signer));
     let held = member.and_then(|m| roles.iter().find(|r| m.roles.contains(r)).cloned());
     held.ok_or_else(|| {

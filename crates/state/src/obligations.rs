@@ -25,8 +25,10 @@ use cityledger_types::obligation::{
     Reason, obligation_id,
 };
 use cityledger_types::records::{AccountRecord, CurrencyRecord, Owner, StateKey};
-use cityledger_types::tx::{Memo, TransferOrder};
-use cityledger_types::{Address, Amount, CurrencyCode, Digest, KindName, OrgName, RejectCode};
+use cityledger_types::tx::{Memo, Roles, TransferOrder};
+use cityledger_types::{
+    Address, Amount, CurrencyCode, Digest, KindName, OrgName, RejectCode, RoleName,
+};
 
 /// Applies one obligation operation.
 pub fn apply(
@@ -302,16 +304,7 @@ fn waive(
     reason: &Reason,
     events: &mut Vec<Event>,
 ) -> Result<(), Rejection> {
-    let mut record = load(layer, id)?;
-    ensure_open(id, &record)?;
-    let kind = load_kind(layer, &record.issuer, &record.kind)?;
-    let role = require_any_role(
-        layer,
-        &record.issuer,
-        context.signer,
-        &kind.roles.waive.0,
-        &format!("waive {}", record.kind),
-    )?;
+    let (mut record, role) = load_for_agency(layer, context, id, |roles| &roles.waive, "waive")?;
     let penalty_delta = recognise_penalty(&mut record, context.timestamp_ms);
     let remaining = record.owed_at(context.timestamp_ms);
     record.status = ObligationStatus::Waived;
@@ -393,22 +386,19 @@ fn decide(
     reason: &Reason,
     events: &mut Vec<Event>,
 ) -> Result<(), Rejection> {
-    let mut record = load(layer, id)?;
-    ensure_open(id, &record)?;
+    let (mut record, role) = load_for_agency(
+        layer,
+        context,
+        id,
+        |roles| &roles.decide,
+        "decide appeals of",
+    )?;
     if record.status != ObligationStatus::Appealed {
         return Err(reject(
             RejectCode::NotAppealed,
             format!("obligation {id} is not under appeal"),
         ));
     }
-    let kind = load_kind(layer, &record.issuer, &record.kind)?;
-    let role = require_any_role(
-        layer,
-        &record.issuer,
-        context.signer,
-        &kind.roles.decide.0,
-        &format!("decide appeals of {}", record.kind),
-    )?;
     match decision {
         AppealDecision::Upheld { due_at_ms } => {
             check_due(context.timestamp_ms, *due_at_ms)?;
@@ -451,16 +441,7 @@ fn cancel(
     reason: &Reason,
     events: &mut Vec<Event>,
 ) -> Result<(), Rejection> {
-    let mut record = load(layer, id)?;
-    ensure_open(id, &record)?;
-    let kind = load_kind(layer, &record.issuer, &record.kind)?;
-    let role = require_any_role(
-        layer,
-        &record.issuer,
-        context.signer,
-        &kind.roles.issue.0,
-        &format!("cancel {}", record.kind),
-    )?;
+    let (mut record, role) = load_for_agency(layer, context, id, |roles| &roles.issue, "cancel")?;
     let amount = close_cancelled(layer, context, &mut record, &role, reason);
     events.push(Event::ObligationCancelled {
         obligation: *id,
@@ -480,7 +461,7 @@ fn close_cancelled(
     layer: &mut Layer<'_>,
     context: &OpContext<'_>,
     record: &mut ObligationRecord,
-    role: &cityledger_types::RoleName,
+    role: &RoleName,
     reason: &Reason,
 ) -> Amount {
     let remaining = Amount(
@@ -515,6 +496,29 @@ fn recognise_penalty(record: &mut ObligationRecord, at_ms: u64) -> Amount {
     let delta = Amount(penalty.0 - record.penalty_assessed.0);
     record.penalty_assessed = penalty;
     delta
+}
+
+/// Loads an obligation that is not closed, for an action of its issuer:
+/// the signer must hold one of the roles `roles_of` picks from its kind.
+/// Returns the obligation and the role the action is recorded under.
+fn load_for_agency(
+    layer: &Layer<'_>,
+    context: &OpContext<'_>,
+    id: &Digest,
+    roles_of: fn(&KindRoles) -> &Roles,
+    action: &str,
+) -> Result<(ObligationRecord, RoleName), Rejection> {
+    let record = load(layer, id)?;
+    ensure_open(id, &record)?;
+    let kind = load_kind(layer, &record.issuer, &record.kind)?;
+    let role = require_any_role(
+        layer,
+        &record.issuer,
+        context.signer,
+        &roles_of(&kind.roles).0,
+        &format!("{action} {}", record.kind),
+    )?;
+    Ok((record, role))
 }
 
 fn load(layer: &Layer<'_>, id: &Digest) -> Result<ObligationRecord, Rejection> {
