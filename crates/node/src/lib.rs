@@ -19,3 +19,5 @@ pub mod metrics;
 pub mod network;
 pub mod rest;
 pub mod service;
+#[cfg(test)]
+mod test_support;

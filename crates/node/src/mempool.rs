@@ -7,6 +7,7 @@
 //! Every structure is bounded by a named limit.
 
 use crate::limits::{DROPPED_REMEMBERED_MAX, MEMPOOL_BYTES_MAX, MEMPOOL_TX_MAX};
+use cityledger_types::limits::CHARGES_PER_BLOCK_MAX;
 use cityledger_types::{ClientTxId, Digest, PublicKey, SignedTx};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -34,6 +35,8 @@ struct Entry {
     tx: Arc<SignedTx>,
     bytes: usize,
     sequence: u64,
+    /// Obligations the transaction creates (`Action::charge_count`).
+    charges: usize,
 }
 
 /// The pool.
@@ -99,6 +102,7 @@ impl Mempool {
         self.entries.insert(
             hash,
             Entry {
+                charges: tx.body.action.charge_count(),
                 tx,
                 bytes,
                 sequence,
@@ -108,7 +112,10 @@ impl Mempool {
     }
 
     /// Up to `count_max` transactions and `bytes_max` bytes, oldest first,
-    /// skipping `exclude` (already in blocks on the way to finalization).
+    /// skipping `exclude` (already in blocks on the way to finalization),
+    /// and never more obligations than a block may create
+    /// (`CHARGES_PER_BLOCK_MAX`): a batch that does not fit waits for the
+    /// next block, and so does everything behind it, to keep arrival order.
     pub fn take(
         &self,
         count_max: usize,
@@ -117,6 +124,7 @@ impl Mempool {
     ) -> Vec<Arc<SignedTx>> {
         let mut taken = Vec::new();
         let mut bytes = 0;
+        let mut charges = 0;
         for hash in self.order.values() {
             if taken.len() >= count_max {
                 break;
@@ -125,10 +133,11 @@ impl Mempool {
                 continue;
             }
             let entry = &self.entries[hash];
-            if bytes + entry.bytes > bytes_max {
+            if bytes + entry.bytes > bytes_max || charges + entry.charges > CHARGES_PER_BLOCK_MAX {
                 break;
             }
             bytes += entry.bytes;
+            charges += entry.charges;
             taken.push(entry.tx.clone());
         }
         taken
@@ -230,5 +239,26 @@ mod tests {
         assert_eq!(pool.dropped_reason(&b.hash()), Some("bad"));
         assert_eq!(pool.drop_expired(2_000), 1);
         assert!(pool.is_empty());
+    }
+
+    #[test]
+    fn a_proposal_never_takes_more_charges_than_a_block_may_create() {
+        use cityledger_types::limits::CHARGES_PER_ISSUE_MAX;
+        let mut pool = Mempool::default();
+        let full = CHARGES_PER_BLOCK_MAX / CHARGES_PER_ISSUE_MAX;
+        let issuances: Vec<_> = (0..=full)
+            .map(|i| crate::test_support::bulk_issuance(i, CHARGES_PER_ISSUE_MAX))
+            .collect();
+        for tx in &issuances {
+            pool.insert(tx.clone(), tx.hash(), 1_000).unwrap();
+        }
+        let small = tx(9, "after");
+        pool.insert(small.clone(), small.hash(), 100).unwrap();
+        let taken = pool.take(100, usize::MAX, &HashSet::new());
+        assert_eq!(taken.len(), full, "the batch that does not fit waits");
+        assert!(
+            !taken.iter().any(|t| t.hash() == small.hash()),
+            "nothing overtakes the waiting batch"
+        );
     }
 }

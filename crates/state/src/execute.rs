@@ -11,7 +11,7 @@ use crate::events::Event;
 use crate::outcome::Rejection;
 use crate::view::{Layer, StateRead, WriteSet};
 use crate::{governance, ledger, obligations};
-use cityledger_types::limits::TX_EXPIRY_HORIZON_MS_MAX;
+use cityledger_types::limits::{CHARGES_PER_BLOCK_MAX, TX_EXPIRY_HORIZON_MS_MAX};
 use cityledger_types::records::{ChainRecord, StateKey, TxIdRecord};
 use cityledger_types::tx::{Action, LedgerOp};
 use cityledger_types::{ChainId, Digest, Height, SignedTx, TxOutcome};
@@ -61,6 +61,13 @@ pub enum Inadmissible {
         block_time_ms: u64,
         /// The limit.
         horizon_ms: u64,
+    },
+    /// The block's issuances would create more obligations than a block
+    /// may hold.
+    #[error("the block's issuances exceed {limit} charges")]
+    TooManyCharges {
+        /// The limit.
+        limit: usize,
     },
     /// The signer already used this id.
     #[error("id already used by transaction {first_tx} at height {first_height}")]
@@ -122,9 +129,19 @@ pub fn execute_block(
         .events
         .extend(block_events.into_iter().map(|e| (None, e)));
     let mut ids_in_block = BTreeSet::new();
+    let mut charges = 0usize;
     for (index, tx) in txs.iter().enumerate() {
         let hash = tx.hash();
-        if let Err(reason) = admit(&layer, env, tx, &ids_in_block) {
+        let tx_charges = tx.body.action.charge_count();
+        let admitted = admit(&layer, env, tx, &ids_in_block).and_then(|()| {
+            if charges + tx_charges > CHARGES_PER_BLOCK_MAX {
+                return Err(Inadmissible::TooManyCharges {
+                    limit: CHARGES_PER_BLOCK_MAX,
+                });
+            }
+            Ok(())
+        });
+        if let Err(reason) = admitted {
             match mode {
                 Mode::Propose => {
                     executed.dropped.push((index, reason));
@@ -134,6 +151,7 @@ pub fn execute_block(
             }
         }
         ids_in_block.insert((tx.body.signer, tx.body.id.clone()));
+        charges += tx_charges;
         let position = executed.included.len() as u32;
         let (outcome, events) = execute_tx(&mut layer, env, tx, &hash);
         layer.store(

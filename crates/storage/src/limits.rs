@@ -45,8 +45,8 @@ pub const INDEX_KEY_BYTES_MAX: usize = 512;
 /// Largest derived-index value, in bytes.
 pub const INDEX_VALUE_BYTES_MAX: usize = 16 * 1024;
 
-/// Most derived-index changes in one block: a block full of bulk issuances
-/// (~130,000 charges in 8 MiB) makes five entries per obligation.
+/// Most derived-index changes in one block: a block of bulk issuances makes
+/// five entries per obligation it creates.
 pub const INDEX_CHANGES_PER_BLOCK_MAX: usize = 1_000_000;
 
 /// Most entries one call to `index_scan` returns.
@@ -67,8 +67,14 @@ const _: () = assert!(
 // fjall keys are at most 65,535 bytes.
 const _: () = assert!(STATE_KEY_BYTES_MAX < u16::MAX as usize);
 const _: () = assert!(INDEX_KEY_BYTES_MAX < u16::MAX as usize);
-// Five index entries per obligation of a block of minimal charges.
-const _: () = assert!(INDEX_CHANGES_PER_BLOCK_MAX >= 5 * (BLOCK_BYTES_MAX / 64));
+// Five index entries per obligation a block may create, with room for
+// the rest of the block.
+const _: () =
+    assert!(INDEX_CHANGES_PER_BLOCK_MAX >= 10 * cityledger_types::limits::CHARGES_PER_BLOCK_MAX);
+// An obligation's event is under 512 bytes of JSON: a block's issuances
+// take at most half the events' room.
+const _: () =
+    assert!(512 * cityledger_types::limits::CHARGES_PER_BLOCK_MAX <= EVENTS_BYTES_MAX / 2);
 // Section lengths in a block record are u32.
 const _: () = assert!(BLOCK_RECORD_BYTES_MAX < u32::MAX as usize);
 // A position in a block fits the u32 of the index keys.

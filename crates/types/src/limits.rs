@@ -54,6 +54,12 @@ pub const PENDING_TIMEOUTS_PER_BLOCK_MAX: usize = 10_000;
 pub const KIND_NAME_BYTES_MAX: usize = 32;
 /// Most charges (obligations) one issuance transaction creates.
 pub const CHARGES_PER_ISSUE_MAX: usize = 10_000;
+/// Most charges all the transactions of one block create. A charge costs a
+/// state record, an event and five index entries at commit, far more than
+/// its ~60 bytes on the wire; this bound, not the block's bytes, keeps a
+/// block of bulk issuances within the commit's limits. A block above it is
+/// invalid; proposers stop adding issuances before it.
+pub const CHARGES_PER_BLOCK_MAX: usize = 5 * CHARGES_PER_ISSUE_MAX;
 /// Most fields of an obligation's reference data.
 pub const REFERENCE_FIELDS_MAX: usize = 8;
 /// Longest reference field name, in bytes.

@@ -263,6 +263,20 @@ pub struct SignedTx {
     pub signature: Signature,
 }
 
+impl Action {
+    /// How many obligations the action creates: the charges of an
+    /// issuance, none for anything else. Blocks are bounded by the sum
+    /// (`CHARGES_PER_BLOCK_MAX`).
+    pub fn charge_count(&self) -> usize {
+        match self {
+            Action::Obligation(crate::obligation::ObligationOp::Issue(issuance)) => {
+                issuance.charges.0.len()
+            }
+            _ => 0,
+        }
+    }
+}
+
 impl TxBody {
     /// A body whose action is the single transfer `order`.
     pub fn transfer(

@@ -118,6 +118,7 @@ pub async fn receive_loop<R: Receiver, E: Clock>(clock: E, mut receiver: R, admi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::bulk_issuance;
     use cityledger_types::tx::{ChainId, ClientTxId, Memo, TransferOrder, TxBody};
     use cityledger_types::{Address, Amount, CurrencyCode, SecretKey};
 
@@ -162,44 +163,9 @@ mod tests {
         assert!(super::messages(&[]).is_empty());
     }
 
-    /// A bulk issuance of `charges` tolls: about 60 bytes a charge.
-    fn bulk(index: usize, charges: usize) -> Arc<SignedTx> {
-        use cityledger_types::obligation::{
-            Charge, Charges, Issuance, ObligationOp, PenaltyRule, Reference,
-        };
-        let key = SecretKey::from_seed([5; 32]);
-        let payer = Address::of_key(&SecretKey::from_seed([6; 32]).public_key());
-        let issuance = Issuance {
-            org: cityledger_types::OrgName::new("transport").unwrap(),
-            kind: cityledger_types::KindName::new("toll").unwrap(),
-            payee: Address::parse_or_alias("transport:main").unwrap(),
-            currency: CurrencyCode::new("CITY").unwrap(),
-            due_at_ms: 1,
-            penalty: PenaltyRule::None,
-            charges: Charges(
-                (0..charges)
-                    .map(|_| Charge {
-                        payer,
-                        amount: Amount(250),
-                        reference: Reference::default(),
-                        evidence: None,
-                    })
-                    .collect(),
-            ),
-        };
-        let body = TxBody {
-            chain_id: ChainId::new("test").unwrap(),
-            signer: key.public_key(),
-            id: ClientTxId::new(format!("b{index}")).unwrap(),
-            expires_at_ms: 0,
-            action: cityledger_types::Action::Obligation(ObligationOp::Issue(issuance)),
-        };
-        Arc::new(body.sign(&key))
-    }
-
     #[test]
     fn bulk_issuances_split_by_bytes() {
-        let batch: Vec<_> = (0..12).map(|i| bulk(i, 9_000)).collect();
+        let batch: Vec<_> = (0..12).map(|i| bulk_issuance(i, 9_000)).collect();
         let one = encode(batch[0].as_ref()).len();
         assert!(one > 300_000, "a bulk issuance is large: {one} bytes");
         let messages = messages(&batch);

@@ -585,6 +585,39 @@ fn a_toll_batch_issues_ten_thousand_obligations_in_one_transaction() {
     assert!(SignedTx::from_bytes(&too_many.to_bytes()).is_err());
 }
 
+#[test]
+fn a_block_never_creates_more_obligations_than_its_bound() {
+    use crate::execute::{Inadmissible, Mode};
+    use cityledger_types::limits::CHARGES_PER_BLOCK_MAX;
+    let mut chain = Chain::new();
+    let transport = chain.admins[TRANSPORT].clone();
+    let (_, driver) = citizen(1);
+    let due = chain.time_ms + DAY;
+    let batches = CHARGES_PER_BLOCK_MAX / CHARGES_PER_ISSUE_MAX + 1;
+    let txs: Vec<SignedTx> = (0..batches)
+        .map(|_| {
+            let charges = vec![charge(driver, 1); CHARGES_PER_ISSUE_MAX];
+            chain.tx(
+                &transport,
+                issuance("toll", due, PenaltyRule::None, charges),
+            )
+        })
+        .collect();
+    let env = BlockEnv {
+        timestamp_ms: chain.time_ms + 1000,
+        ..chain.env()
+    };
+    let invalid = execute_block(&chain.state, &env, &txs, Mode::Verify).unwrap_err();
+    assert_eq!(invalid.index, batches - 1);
+    assert!(matches!(
+        invalid.reason,
+        Inadmissible::TooManyCharges { .. }
+    ));
+    let proposed = execute_block(&chain.state, &env, &txs, Mode::Propose).unwrap();
+    assert_eq!(proposed.included.len(), batches - 1);
+    assert_eq!(proposed.dropped.len(), 1);
+}
+
 fn seed(index: usize) -> [u8; 32] {
     let mut seed = [7u8; 32];
     seed[..8].copy_from_slice(&(index as u64).to_be_bytes());
