@@ -536,7 +536,16 @@ fn sign_payments(
     })
 }
 
+/// Submits `txs` in batches of `SUBMIT_BATCH`, retrying what a full
+/// mempool turned away.
 async fn submit_all(client: &Client, txs: &[SignedTx]) -> Result<()> {
+    for chunk in txs.chunks(SUBMIT_BATCH) {
+        submit_batch(client, chunk).await?;
+    }
+    Ok(())
+}
+
+async fn submit_batch(client: &Client, txs: &[SignedTx]) -> Result<()> {
     let mut pending: Vec<SignedTx> = txs.to_vec();
     for _attempt in 0..600 {
         let response = client
