@@ -17,6 +17,7 @@ pub mod outcome;
 pub mod records;
 pub mod smt;
 pub mod tx;
+pub mod validator_set;
 
 pub use address::{Address, AddressKind};
 pub use amount::Amount;

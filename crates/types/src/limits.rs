@@ -60,4 +60,5 @@ pub const STATE_PROOF_BYTES_MAX: usize = 2
 
 const _: () = assert!(TX_PER_BLOCK_MAX * 64 <= BLOCK_BYTES_MAX);
 const _: () = assert!(TX_BYTES_MAX <= BLOCK_BYTES_MAX);
-const _: () = assert!((1u64 << TX_PROOF_DEPTH_MAX) as usize >= TX_PER_BLOCK_MAX);
+// In u64: on wasm32, `usize` has 32 bits and the shift would wrap to 0.
+const _: () = assert!((1u64 << TX_PROOF_DEPTH_MAX) >= TX_PER_BLOCK_MAX as u64);

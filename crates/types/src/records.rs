@@ -37,6 +37,10 @@ pub enum StateKey {
     TimeoutCount(u64),
     /// The `n`th pending transfer that times out in one second.
     TimeoutEntry(u64, u32),
+    /// The validator set of an epoch (`validator_set::ValidatorSet`),
+    /// recorded in the outgoing epoch's state so light clients can follow
+    /// the change. Not written by the state machine yet.
+    ValidatorSet(u64),
 }
 
 impl StateKey {
