@@ -68,11 +68,85 @@ impl VerifyingKey {
     }
 }
 
+/// Signatures at the edges of the rules, to hold this module and
+/// Commonware's verifier to the same verdicts (the node's tests do).
+pub mod testing {
+    use super::*;
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+
+    /// The scalar an ed25519 key derives from its seed (RFC 8032).
+    fn secret_scalar(seed: [u8; 32]) -> Scalar {
+        let hash: [u8; 64] = Sha512::digest(seed).into();
+        let mut lower = [0u8; 32];
+        lower.copy_from_slice(&hash[..32]);
+        lower[0] &= 248;
+        lower[31] &= 127;
+        lower[31] |= 64;
+        Scalar::from_bytes_mod_order(lower)
+    }
+
+    /// A signature with nonce point bytes `r_bytes` (which must decompress
+    /// to `r_point`, the nonce `r` times the base point plus anything).
+    fn sign_with(seed: [u8; 32], message: &[u8], r: Scalar, r_bytes: [u8; 32]) -> [u8; 64] {
+        let a = secret_scalar(seed);
+        let public = (ED25519_BASEPOINT_POINT * a).compress().to_bytes();
+        let k = Scalar::from_bytes_mod_order_wide(
+            &Sha512::new()
+                .chain_update(r_bytes)
+                .chain_update(public)
+                .chain_update(message)
+                .finalize()
+                .into(),
+        );
+        let s = r + k * a;
+        let mut signature = [0u8; 64];
+        signature[..32].copy_from_slice(&r_bytes);
+        signature[32..].copy_from_slice(s.as_bytes());
+        signature
+    }
+
+    /// Named signatures by the key of `seed` over `message`, each with
+    /// the verdict ZIP 215 gives it.
+    pub fn edge_cases(seed: [u8; 32], message: &[u8]) -> Vec<(&'static str, [u8; 64], bool)> {
+        let nonce = Scalar::from_bytes_mod_order([7; 32]);
+        let honest_r = (ED25519_BASEPOINT_POINT * nonce).compress().to_bytes();
+        let honest = sign_with(seed, message, nonce, honest_r);
+        let torsioned_r = (ED25519_BASEPOINT_POINT * nonce + EIGHT_TORSION[1])
+            .compress()
+            .to_bytes();
+        let torsioned = sign_with(seed, message, nonce, torsioned_r);
+        // The identity as a nonce point, canonically (y = 1) and not
+        // (y = p + 1, which reduces to 1).
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let identity_signature = sign_with(seed, message, Scalar::ZERO, identity);
+        let mut non_canonical_identity = [0xffu8; 32];
+        non_canonical_identity[0] = 0xee;
+        non_canonical_identity[31] = 0x7f;
+        let non_canonical = sign_with(seed, message, Scalar::ZERO, non_canonical_identity);
+        let mut high_s = honest;
+        high_s[63] |= 0xf0;
+        let mut wrong_r = honest;
+        wrong_r[0] ^= 1;
+        let mut not_a_point = honest;
+        not_a_point[..32].copy_from_slice(&[0xff; 32]);
+        vec![
+            ("honest", honest, true),
+            ("small-order component in R", torsioned, true),
+            ("identity R", identity_signature, true),
+            ("non-canonical encoding of R", non_canonical, true),
+            ("s above the group order", high_s, false),
+            ("R of another signature", wrong_r, false),
+            ("R not on the curve", not_a_point, false),
+            ("all zero", [0; 64], false),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use cityledger_types::SecretKey;
-    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
 
     #[test]
     fn agrees_with_dalek_on_ordinary_signatures() {
@@ -86,75 +160,20 @@ mod tests {
         assert!(!key.verifies(b"message", &bad));
     }
 
-    /// The scalar and prefix an ed25519 key derives from its seed (RFC 8032).
-    fn expand(seed: [u8; 32]) -> (Scalar, [u8; 32]) {
-        let hash: [u8; 64] = Sha512::digest(seed).into();
-        let mut lower = [0u8; 32];
-        lower.copy_from_slice(&hash[..32]);
-        lower[0] &= 248;
-        lower[31] &= 127;
-        lower[31] |= 64;
-        let mut prefix = [0u8; 32];
-        prefix.copy_from_slice(&hash[32..]);
-        (Scalar::from_bytes_mod_order(lower), prefix)
-    }
-
-    /// A signature whose nonce point carries a small-order component:
-    /// valid under the cofactored equation only.
-    fn torsioned_signature(seed: [u8; 32], message: &[u8]) -> [u8; 64] {
-        let (a, _) = expand(seed);
-        let public = (ED25519_BASEPOINT_POINT * a).compress().to_bytes();
-        let r = Scalar::from_bytes_mod_order([7; 32]);
-        let big_r = (ED25519_BASEPOINT_POINT * r + EIGHT_TORSION[1]).compress();
-        let k = Scalar::from_bytes_mod_order_wide(
-            &Sha512::new()
-                .chain_update(big_r.as_bytes())
-                .chain_update(public)
-                .chain_update(message)
-                .finalize()
-                .into(),
-        );
-        let s = r + k * a;
-        let mut signature = [0u8; 64];
-        signature[..32].copy_from_slice(big_r.as_bytes());
-        signature[32..].copy_from_slice(s.as_bytes());
-        signature
-    }
-
     #[test]
-    fn accepts_what_zip215_accepts_and_dalek_refuses() {
+    fn edge_cases_get_the_zip215_verdict() {
         let secret = SecretKey::from_seed([4; 32]);
-        let signature = torsioned_signature([4; 32], b"vote");
         let key = VerifyingKey::new(&secret.public_key()).expect("key");
-        assert!(key.verifies(b"vote", &signature));
-        assert!(!key.verifies(b"other", &signature));
-        let dalek = cityledger_types::Signature(signature);
+        for (name, signature, valid) in testing::edge_cases([4; 32], b"vote") {
+            assert_eq!(key.verifies(b"vote", &signature), valid, "{name}");
+            if valid {
+                assert!(!key.verifies(b"another vote", &signature), "{name}");
+            }
+        }
+        // dalek checks the cofactorless equation and refuses a nonce with a
+        // small-order component, which the validators accept.
+        let (_, torsioned, _) = testing::edge_cases([4; 32], b"vote")[1];
+        let dalek = cityledger_types::Signature(torsioned);
         assert!(secret.public_key().verify(b"vote", &dalek).is_err());
-    }
-
-    #[test]
-    fn refuses_non_canonical_s() {
-        let secret = SecretKey::from_seed([5; 32]);
-        let key = VerifyingKey::new(&secret.public_key()).expect("key");
-        let mut signature = secret.sign(b"m").0;
-        // s + l encodes the same residue but is not canonical.
-        let s = Scalar::from_canonical_bytes(signature[32..].try_into().expect("32 bytes"))
-            .expect("canonical");
-        let l_bytes = {
-            let mut minus_one = (-Scalar::ONE).to_bytes();
-            minus_one[0] += 1;
-            minus_one
-        };
-        let mut sum = [0u8; 32];
-        let mut carry = 0u16;
-        for i in 0..32 {
-            let total = u16::from(s.as_bytes()[i]) + u16::from(l_bytes[i]) + carry;
-            sum[i] = total as u8;
-            carry = total >> 8;
-        }
-        if carry == 0 && sum[31] < 0x80 {
-            signature[32..].copy_from_slice(&sum);
-            assert!(!key.verifies(b"m", &signature));
-        }
     }
 }
