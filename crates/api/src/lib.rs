@@ -20,6 +20,7 @@ pub mod block;
 pub mod decimal;
 pub mod limits;
 pub mod problem;
+pub mod receipt;
 pub mod status;
 pub mod stream;
 pub mod tx;
@@ -29,6 +30,7 @@ pub use account::{AccountKindView, AccountTxItem, AccountTxsPage, AccountView, B
 pub use block::{BlockView, RoundView};
 pub use problem::Problem;
 pub use status::{EquivocationView, HealthView, StatusView, ValidatorView};
+pub use receipt::ReceiptView;
 pub use stream::{StreamEvent, StreamEventItem};
 pub use tx::{
     ActionView, LedgerOpView, OutcomeView, SubmitResult, SubmitTxRequest, SubmitTxResponse,
@@ -80,6 +82,7 @@ use utoipa::OpenApi;
         StreamEvent,
         StreamEventItem,
         Problem,
+        ReceiptView,
     ))
 )]
 pub struct ApiDoc;

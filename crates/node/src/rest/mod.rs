@@ -13,6 +13,7 @@
 mod error;
 mod handlers;
 mod parse;
+mod receipts;
 #[cfg(test)]
 mod tests;
 
@@ -23,9 +24,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use cityledger_api::limits::{BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
 use cityledger_api::{
-    AccountTxsPage, AccountView, BlockView, StatusView, StreamEvent, SubmitTxResponse, TxStatusView,
+    AccountTxsPage, AccountView, BlockView, ReceiptView, StatusView, StreamEvent, SubmitTxResponse,
+    TxStatusView,
 };
-use cityledger_types::{Address, Digest, Height, SignedTx};
+use cityledger_types::{Address, CurrencyCode, Digest, Height, SignedTx};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use utoipa::OpenApi;
@@ -95,6 +97,20 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
 
     /// Metrics in the Prometheus text format.
     fn metrics_text(&self) -> String;
+
+    /// The receipt of a finalized transaction and its outcome. A
+    /// transaction that is not finalized is a `NotFound` with code
+    /// `tx_not_finalized`.
+    fn tx_receipt(&self, hash: Digest) -> Result<ReceiptView, ApiError>;
+
+    /// The receipt of an account's balance in one currency at the newest
+    /// certified finalized block. An unknown currency is a `NotFound` with
+    /// code `currency_not_found`.
+    fn balance_receipt(
+        &self,
+        address: Address,
+        currency: CurrencyCode,
+    ) -> Result<ReceiptView, ApiError>;
 }
 
 /// The REST router over `node`.
@@ -130,12 +146,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         handlers::metrics,
         handlers::stream,
         handlers::openapi_json,
+        receipts::tx_receipt,
+        receipts::balance_receipt,
     ),
     tags(
         (name = "transactions", description = "Submit transactions and follow them to finality"),
         (name = "blocks", description = "Finalized blocks, one at a time or as a stream"),
         (name = "accounts", description = "Balances and history"),
         (name = "node", description = "Status, health, metrics and this document"),
+        (name = "receipts", description = "Receipts that anyone can verify offline against the validators' keys"),
     )
 )]
 struct RestDoc;
@@ -197,4 +216,9 @@ fn routes<N: NodeApi>() -> Routes<N> {
         .get("/health", handlers::health)
         .get("/metrics", handlers::metrics::<N>)
         .get("/openapi.json", handlers::openapi_json)
+        .get("/v1/receipts/tx/{hash}", receipts::tx_receipt::<N>)
+        .get(
+            "/v1/receipts/balance/{address}",
+            receipts::balance_receipt::<N>,
+        )
 }
