@@ -4,6 +4,8 @@
 mod bench;
 mod commands;
 mod home;
+mod printable;
+mod receipts;
 mod simulate;
 mod testnet;
 
@@ -88,6 +90,12 @@ enum Command {
     /// Drive signed transfers through a node and report finalized throughput
     /// and latency.
     Bench(bench::BenchArgs),
+    /// Fetch a receipt that anyone can verify offline.
+    #[command(subcommand)]
+    Receipt(receipts::ReceiptCommand),
+    /// Check a receipt offline against a genesis or checkpoint you trust;
+    /// exits 0 only if it is valid.
+    Verify(receipts::VerifyArgs),
 }
 
 #[derive(Subcommand)]
@@ -185,5 +193,7 @@ fn run(cli: Cli) -> Result<()> {
         }) => commands::balance(&node, &address, &currency, json),
         Command::Query(QueryCommand::Status { node }) => commands::status(&node, json),
         Command::Bench(args) => bench::run(args, json),
+        Command::Receipt(command) => receipts::receipt(command, json),
+        Command::Verify(args) => receipts::verify_file(args, json),
     }
 }

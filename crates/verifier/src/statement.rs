@@ -14,25 +14,28 @@ use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, TxOutcome};
 /// The statement of a transaction receipt.
 pub fn transaction(claim: &TxClaim, header: &BlockHeader) -> String {
     let body = &claim.tx.body;
+    let place = format!(
+        "in block {} of chain {} at {}, position {}",
+        header.height,
+        header.chain_id,
+        utc(header.timestamp_ms),
+        claim.tx_proof.index
+    );
     let verdict = match &claim.outcome {
-        TxOutcome::Applied => "was applied".to_owned(),
+        TxOutcome::Applied => format!("was applied {place}"),
         TxOutcome::Rejected {
             code,
             op_index,
             detail,
         } => format!(
-            "was included but rejected ({}, operation {op_index}: {detail}), so it changed nothing",
+            "was included {place}, but rejected ({}, operation {op_index}: {detail}) and changed nothing",
             code.as_str()
         ),
     };
     format!(
-        "Transaction {} signed by {} {verdict} in block {} of chain {} at {}, position {}: {}.",
+        "Transaction {} signed by {} {verdict}: {}.",
         claim.tx.hash(),
         Address::of_key(&body.signer),
-        header.height,
-        header.chain_id,
-        utc(header.timestamp_ms),
-        claim.tx_proof.index,
         action(&body.action, &claim.currencies.0),
     )
 }

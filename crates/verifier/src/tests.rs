@@ -244,7 +244,7 @@ fn a_rejected_transaction_is_proven_rejected() {
     let verified = verify(&tx_receipt(1), &genesis_validators().anchor()).expect("valid");
     assert!(
         verified.statement.contains(
-            "was included but rejected (insufficient_funds, operation 0: available 87.50, needed 10000.00), so it changed nothing"
+            "was included in block 7 of chain cityledger-test at 2027-01-15 08:00:07.000 UTC, position 1, but rejected (insufficient_funds, operation 0: available 87.50, needed 10000.00) and changed nothing: transfer of 10000.00 CITY"
         ),
         "{}",
         verified.statement
