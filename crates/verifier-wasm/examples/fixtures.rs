@@ -129,5 +129,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         transfer.to_bytes().len(),
         balance.to_bytes().len()
     );
+    // Cost of one offline check (decode and verify), for docs/PERFORMANCE.md.
+    let anchor = cityledger_verifier::TrustAnchor::from_genesis(&genesis)?;
+    for (name, receipt) in [("transfer", &transfer), ("balance", &balance)] {
+        let bytes = receipt.to_bytes();
+        let rounds = 200u32;
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            let decoded = cityledger_verifier::Receipt::from_bytes(&bytes)?;
+            cityledger_verifier::verify(&decoded, &anchor)?;
+        }
+        println!(
+            "{name}: decode and verify in {} us (native, this build's profile)",
+            started.elapsed().as_micros() / u128::from(rounds)
+        );
+    }
     Ok(())
 }
