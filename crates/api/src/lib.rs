@@ -29,8 +29,8 @@ pub mod tx_text;
 pub use account::{AccountKindView, AccountTxItem, AccountTxsPage, AccountView, BalanceView};
 pub use block::{BlockView, RoundView};
 pub use problem::Problem;
-pub use status::{EquivocationView, HealthView, StatusView, ValidatorView};
 pub use receipt::ReceiptView;
+pub use status::{EquivocationView, HealthView, StatusView, ValidatorView};
 pub use stream::{StreamEvent, StreamEventItem};
 pub use tx::{
     ActionView, LedgerOpView, OutcomeView, SubmitResult, SubmitTxRequest, SubmitTxResponse,
