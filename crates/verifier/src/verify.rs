@@ -350,3 +350,25 @@ pub fn verify_entry(
             source,
         })
 }
+
+/// The single-byte changes of `receipt`'s binary form (each byte XORed
+/// with each of `masks`) that still decode and verify under `anchor`:
+/// empty for a receipt in which every byte counts. For tests, here and in
+/// the CLI's integration tests.
+pub fn accepted_flips(receipt: &Receipt, anchor: &TrustAnchor, masks: &[u8]) -> Vec<(usize, u8)> {
+    let bytes = receipt.to_bytes();
+    let mut accepted = Vec::new();
+    for index in 0..bytes.len() {
+        for &mask in masks {
+            let mut tampered = bytes.clone();
+            tampered[index] ^= mask;
+            let verifies = Receipt::from_bytes(&tampered)
+                .ok()
+                .is_some_and(|decoded| verify(&decoded, anchor).is_ok());
+            if verifies {
+                accepted.push((index, mask));
+            }
+        }
+    }
+    accepted
+}

@@ -289,6 +289,12 @@ fn decimal_u64(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
+/// A currency code at `field`.
+pub(super) fn currency(text: &str, field: &str) -> Result<CurrencyCode, ApiError> {
+    CurrencyCode::new(text)
+        .map_err(|error| ApiError::bad_request(code::BAD_CURRENCY, field, error.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,10 +362,4 @@ mod tests {
         );
         assert_eq!(missing_field_name("expected value"), None);
     }
-}
-
-/// A currency code at `field`.
-pub(super) fn currency(text: &str, field: &str) -> Result<CurrencyCode, ApiError> {
-    CurrencyCode::new(text)
-        .map_err(|error| ApiError::bad_request(code::BAD_CURRENCY, field, error.to_string()))
 }

@@ -978,15 +978,27 @@ async fn openapi_json_is_served_and_complete() {
 
 // --- the SDK against the router, over real HTTP on 127.0.0.1 ---------------
 
-#[tokio::test]
-async fn sdk_round_trips_through_the_router() {
-    use cityledger_client::{Client, ClientError};
-
-    let node = FakeNode::new();
+/// Serves `node`'s router on a free port of 127.0.0.1 and returns an SDK
+/// client of it, with the server task to abort at the end.
+async fn serve_sdk(
+    node: &FakeNode,
+) -> (
+    cityledger_client::Client,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let server = tokio::spawn(axum::serve(listener, router(node.clone())).into_future());
-    let client = Client::new(&format!("http://{address}")).unwrap();
+    let client = cityledger_client::Client::new(&format!("http://{address}")).unwrap();
+    (client, server)
+}
+
+#[tokio::test]
+async fn sdk_round_trips_through_the_router() {
+    use cityledger_client::ClientError;
+
+    let node = FakeNode::new();
+    let (client, server) = serve_sdk(&node).await;
 
     let tx = sample_tx("t-1");
     let accepted = client.submit(&tx).await.unwrap();
@@ -1129,13 +1141,8 @@ async fn receipts_refuse_bad_input() {
 
 #[tokio::test]
 async fn sdk_fetches_receipts() {
-    use cityledger_client::Client;
-
     let node = FakeNode::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let server = tokio::spawn(axum::serve(listener, router(node.clone())).into_future());
-    let client = Client::new(&format!("http://{address}")).unwrap();
+    let (client, server) = serve_sdk(&node).await;
     let hash = node.block.txs[0].hash;
     assert_eq!(
         client.tx_receipt(&hash).await.unwrap(),
