@@ -8,6 +8,7 @@
 //! first).
 
 use crate::receipt::{BalanceClaim, CurrencyFact, TxClaim};
+use cityledger_types::limits::CURRENCY_DECIMALS_MAX;
 use cityledger_types::tx::{Action, GovernanceOp, LedgerOp, TransferOrder};
 use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, TxOutcome};
 
@@ -47,7 +48,10 @@ pub fn balance(claim: &BalanceClaim, header: &BlockHeader) -> String {
     let held = match &claim.balance {
         None => format!("held no {code} (the account has no {code} balance)"),
         Some(record) => {
-            let mut held = format!("held {} {code}", signed_major(record.posted(), decimals));
+            let mut held = format!(
+                "held {} {code}",
+                signed_major(record.credits_posted, record.debits_posted, decimals)
+            );
             let pending: Vec<String> = [
                 (
                     record.debits_pending,
@@ -57,7 +61,7 @@ pub fn balance(claim: &BalanceClaim, header: &BlockHeader) -> String {
             ]
             .iter()
             .filter(|(sum, _)| *sum > 0)
-            .map(|(sum, what)| format!("{} {code} {what}", Amount(*sum).to_major(decimals)))
+            .map(|(sum, what)| format!("{} {code} {what}", major(Amount(*sum), decimals)))
             .collect();
             if !pending.is_empty() {
                 held.push_str(&format!(", with {}", pending.join(" and ")));
@@ -128,17 +132,28 @@ fn order_words(order: &TransferOrder, currencies: &[CurrencyFact]) -> String {
 /// `1250 minor units of CITY` otherwise.
 fn amount_words(amount: Amount, code: &CurrencyCode, currencies: &[CurrencyFact]) -> String {
     match currencies.iter().find(|fact| fact.code() == code) {
-        Some(fact) => format!("{} {code}", amount.to_major(fact.record.decimals)),
+        Some(fact) => format!("{} {code}", major(amount, fact.record.decimals)),
         None => format!("{amount} minor units of {code}"),
     }
 }
 
-fn signed_major(value: i128, decimals: u8) -> String {
-    let magnitude = Amount(value.unsigned_abs()).to_major(decimals);
-    if value < 0 {
-        format!("-{magnitude}")
+/// Credits minus debits in major units, without a signed type that could
+/// overflow on sums no real chain reaches.
+fn signed_major(credits: u128, debits: u128, decimals: u8) -> String {
+    if credits >= debits {
+        major(Amount(credits - debits), decimals)
     } else {
-        magnitude
+        format!("-{}", major(Amount(debits - credits), decimals))
+    }
+}
+
+/// An amount in major units; decimals beyond what the protocol allows
+/// (which no chain's state holds) read as minor units rather than panic.
+fn major(amount: Amount, decimals: u8) -> String {
+    if decimals <= CURRENCY_DECIMALS_MAX {
+        amount.to_major(decimals)
+    } else {
+        amount.to_string()
     }
 }
 
@@ -190,8 +205,10 @@ mod tests {
 
     #[test]
     fn signed_amounts() {
-        assert_eq!(signed_major(-1250, 2), "-12.50");
-        assert_eq!(signed_major(5, 2), "0.05");
-        assert_eq!(signed_major(0, 0), "0");
+        assert_eq!(signed_major(0, 1250, 2), "-12.50");
+        assert_eq!(signed_major(5, 0, 2), "0.05");
+        assert_eq!(signed_major(7, 7, 0), "0");
+        assert_eq!(signed_major(u128::MAX, 0, 0), u128::MAX.to_string());
+        assert_eq!(major(Amount(5), 200), "5");
     }
 }

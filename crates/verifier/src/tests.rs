@@ -614,3 +614,61 @@ const TRANSFER_FIXTURE_SHA256: &str =
 const BALANCE_FIXTURE_BYTES: usize = 1455;
 const BALANCE_FIXTURE_SHA256: &str =
     "fb2428db987bcdd4d57cf002a1ca574dd0a9c47eb9f3d2c6a925b79aa4a8b93f";
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Any transfer, at any position of a block of any size, makes a
+        /// receipt that round-trips through both forms and verifies.
+        #[test]
+        fn any_transfer_receipt_round_trips_and_verifies(
+            amounts in prop::collection::vec(1u128..1_000_000_000, 1..24),
+            pick in any::<prop::sample::Index>(),
+            memo in "[ -~]{0,40}",
+            signers in prop::sample::subsequence(vec![0usize, 1, 2, 3], 3..=4),
+        ) {
+            let validators = genesis_validators();
+            let txs: Vec<SignedTx> = amounts
+                .iter()
+                .enumerate()
+                .map(|(i, amount)| transfer(&format!("p-{i}"), *amount, &memo))
+                .collect();
+            let outcomes: Vec<TxOutcome> = (0..txs.len())
+                .map(|i| if i % 3 == 1 {
+                    TxOutcome::Rejected {
+                        code: RejectCode::InsufficientFunds,
+                        op_index: 0,
+                        detail: format!("case {i}"),
+                    }
+                } else {
+                    TxOutcome::Applied
+                })
+                .collect();
+            let mut block = block(9, Digest::of(b"p"), &validators.set, state(Vec::new()));
+            let hashes: Vec<Digest> = txs.iter().map(SignedTx::hash).collect();
+            block.header.tx_root = tx_root(&txs);
+            block.header.outcomes_root = outcomes_root(&hashes, &outcomes);
+            block.header.tx_count = txs.len() as u32;
+            block.txs = txs;
+            block.outcomes = outcomes;
+            let position = pick.index(block.txs.len());
+            let certificate = validators.certify(&block.header, &signers);
+            let receipt = assemble::receipt(
+                block.tx_claim(position, true),
+                certified(block.header.clone(), &certificate).expect("finalized"),
+                ValidatorPath::single(validators.set.clone()),
+            )
+            .expect("receipt");
+            let bytes = receipt.to_bytes();
+            prop_assert_eq!(&Receipt::from_bytes(&bytes).expect("decode"), &receipt);
+            prop_assert_eq!(&Receipt::from_text(&receipt.to_text()).expect("decode"), &receipt);
+            let verified = verify(&receipt, &validators.anchor()).expect("valid");
+            prop_assert_eq!(verified.signers.len(), signers.len());
+            prop_assert!(bytes.len() < 4096, "{} bytes", bytes.len());
+        }
+    }
+}
