@@ -17,11 +17,11 @@
 
 pub mod account;
 pub mod block;
-pub mod civil;
 pub mod decimal;
 pub mod limits;
 pub mod obligation;
 pub mod problem;
+pub mod receipt;
 pub mod status;
 pub mod stream;
 pub mod tx;
@@ -29,11 +29,13 @@ pub mod tx_text;
 
 pub use account::{AccountKindView, AccountTxItem, AccountTxsPage, AccountView, BalanceView};
 pub use block::{BlockView, RoundView};
+pub use cityledger_types::civil;
 pub use obligation::{
     ObligationHistoryItem, ObligationHistoryPage, ObligationReport, ObligationStatusFilter,
     ObligationStatusView, ObligationView, ObligationsPage,
 };
 pub use problem::Problem;
+pub use receipt::ReceiptView;
 pub use status::{EquivocationView, HealthView, StatusView, ValidatorView};
 pub use stream::{StreamEvent, StreamEventItem};
 pub use tx::{
@@ -104,6 +106,7 @@ use utoipa::OpenApi;
         obligation::PayObligationView,
         obligation::ObligationReasonView,
         obligation::DecideAppealView,
+        ReceiptView,
     ))
 )]
 pub struct ApiDoc;

@@ -91,6 +91,9 @@ pub mod code {
     pub const UNAVAILABLE: &str = "unavailable";
     /// A fault inside the node; details are in its log.
     pub const INTERNAL: &str = "internal";
+    /// The transaction is not finalized (pending or unknown), so there is
+    /// no receipt for it yet.
+    pub const TX_NOT_FINALIZED: &str = "tx_not_finalized";
 }
 
 /// An RFC 9457 problem document.

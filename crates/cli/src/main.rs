@@ -5,6 +5,8 @@ mod bench;
 mod commands;
 mod home;
 mod obligation;
+mod printable;
+mod receipts;
 mod simulate;
 mod testnet;
 
@@ -92,6 +94,12 @@ enum Command {
     /// Obligations: fines, tolls, taxes, tuition and fees owed to agencies.
     #[command(subcommand)]
     Obligation(obligation::ObligationCommand),
+    /// Fetch a receipt that anyone can verify offline.
+    #[command(subcommand)]
+    Receipt(receipts::ReceiptCommand),
+    /// Check a receipt offline against a genesis or checkpoint you trust;
+    /// exits 0 only if it is valid.
+    Verify(receipts::VerifyArgs),
 }
 
 #[derive(Subcommand)]
@@ -190,5 +198,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Query(QueryCommand::Status { node }) => commands::status(&node, json),
         Command::Bench(args) => bench::run(args, json),
         Command::Obligation(command) => obligation::run(command, json),
+        Command::Receipt(command) => receipts::receipt(command, json),
+        Command::Verify(args) => receipts::verify_file(args, json),
     }
 }

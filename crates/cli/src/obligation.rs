@@ -582,20 +582,46 @@ fn pay(args: PayArgs, json: bool) -> Result<()> {
         amount,
     };
     let (hash, status) = signing.submit(op)?;
-    let after = block_on(client.obligation(&obligation)).context("read the obligation")?;
-    print_payment_receipt(&after, &status, hash, amount, from, decimals, json)
+    let (after, receipt) = block_on(async {
+        let after = client.obligation(&obligation).await?;
+        let receipt = client.obligation_receipt(&obligation).await?;
+        Ok::<_, cityledger_client::ClientError>((after, receipt))
+    })
+    .context("read the obligation and its receipt")?;
+    let paid = Payment {
+        tx: hash,
+        amount,
+        from,
+        decimals,
+        receipt: receipt.receipt,
+    };
+    print_payment_receipt(&after, &status, &paid, json)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn print_payment_receipt(
-    obligation: &ObligationView,
-    status: &TxStatusView,
+/// A payment as the receipt shows it.
+struct Payment {
     tx: Digest,
     amount: Amount,
     from: Address,
     decimals: u8,
+    /// The obligation's verifiable receipt, text form.
+    receipt: String,
+}
+
+fn print_payment_receipt(
+    obligation: &ObligationView,
+    status: &TxStatusView,
+    payment: &Payment,
     json: bool,
 ) -> Result<()> {
+    let Payment {
+        tx,
+        amount,
+        from,
+        decimals,
+        receipt,
+    } = payment;
+    let (tx, amount, from, decimals) = (*tx, *amount, *from, *decimals);
     let TxStatusView::Finalized {
         height, block_id, ..
     } = status
@@ -613,6 +639,7 @@ fn print_payment_receipt(
                 "tx": tx.to_hex(),
                 "height": height,
                 "block_id": block_id.to_hex(),
+                "verifiable_receipt": receipt,
             })
         );
         return Ok(());
@@ -631,6 +658,10 @@ fn print_payment_receipt(
     println!("  status      {}", status_text(obligation));
     println!("  tx          {tx}");
     println!("  block       {height} ({block_id})");
+    println!(
+        "  verify it offline: save the next line and run `cityledger verify FILE --trust genesis.json`"
+    );
+    println!("{receipt}");
     Ok(())
 }
 

@@ -145,7 +145,8 @@ async fn bad_requests_get_specific_errors_and_change_nothing() {
         assert_eq!(problem["field"], "tx", "{what}: {problem}");
     }
     // A text longer than any transaction, inside the body limit.
-    let body = serde_json::json!({ "tx": "A".repeat(6_000) }).to_string();
+    let text_max = cityledger_api::limits::TX_TEXT_BYTES_MAX;
+    let body = serde_json::json!({ "tx": "A".repeat(text_max + 4) }).to_string();
     let problem = post_json_text(&http, &submit_url, &body)
         .await
         .problem(400, "tx_too_large");

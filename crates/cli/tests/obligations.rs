@@ -230,6 +230,9 @@ async fn a_fine_is_appealed_upheld_and_paid_and_the_report_matches_the_ledger() 
     assert!(receipt.starts_with("PAYMENT RECEIPT"), "{receipt}");
     assert!(receipt.contains("status      paid"), "{receipt}");
     assert!(receipt.contains("paid total  50.00 CITY"), "{receipt}");
+    let verifiable = receipt.lines().last().expect("the receipt's text form");
+    let receipt_file = dir.path().join("fine.receipt");
+    std::fs::write(&receipt_file, verifiable).expect("save the receipt");
     cli.refused(
         &[
             "obligation",

@@ -8,8 +8,8 @@ use crate::limits::{
 };
 use cityledger_api::limits::TXS_PER_BATCH_MAX;
 use cityledger_api::{
-    AccountTxsPage, AccountView, BlockView, HealthView, Problem, StatusView, SubmitTxRequest,
-    SubmitTxResponse, SubmitTxsRequest, SubmitTxsResponse, TxStatusView,
+    AccountTxsPage, AccountView, BlockView, HealthView, Problem, ReceiptView, StatusView,
+    SubmitTxRequest, SubmitTxResponse, SubmitTxsRequest, SubmitTxsResponse, TxStatusView,
 };
 use cityledger_types::{Digest, Height, SignedTx};
 use reqwest::{StatusCode, Url};
@@ -175,6 +175,36 @@ impl Client {
     /// The node's liveness.
     pub async fn health(&self) -> Result<HealthView, ClientError> {
         self.get_json(self.url(&["health"])?).await
+    }
+
+    /// The receipt of a finalized transaction. A transaction that is not
+    /// finalized yet is a problem with code `tx_not_finalized`. Verify the
+    /// receipt offline (`cityledger-verifier`) before trusting it.
+    pub async fn tx_receipt(&self, hash: &Digest) -> Result<ReceiptView, ClientError> {
+        self.get_json(self.url(&["v1", "receipts", "tx", &hash.to_hex()])?)
+            .await
+    }
+
+    /// The receipt of an account's balance in `currency` (the node's
+    /// default, CITY, when `None`), by `cl1…` address or `org:account`
+    /// alias.
+    pub async fn balance_receipt(
+        &self,
+        address: &str,
+        currency: Option<&str>,
+    ) -> Result<ReceiptView, ClientError> {
+        let mut url = self.url(&["v1", "receipts", "balance", address])?;
+        if let Some(currency) = currency {
+            url.query_pairs_mut().append_pair("currency", currency);
+        }
+        self.get_json(url).await
+    }
+
+    /// The receipt of an obligation (or of its absence) at the newest
+    /// certified finalized block.
+    pub async fn obligation_receipt(&self, id: &Digest) -> Result<ReceiptView, ClientError> {
+        self.get_json(self.url(&["v1", "receipts", "obligation", &id.to_hex()])?)
+            .await
     }
 
     fn account_txs_url(

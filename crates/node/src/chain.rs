@@ -12,7 +12,9 @@
 //! clock: callers pass block time in.
 
 use crate::indexes;
-use crate::limits::SPECULATIVE_BLOCKS_MAX;
+use crate::limits::{
+    RECENT_FINALIZED_STATES_MAX, RECENT_FINALIZED_WRITES_MAX, SPECULATIVE_BLOCKS_MAX,
+};
 use cityledger_state::genesis::genesis_writes;
 use cityledger_state::{BlockEnv, Event, InvalidBlock, Mode, StateRead, WriteSet, execute_block};
 use cityledger_storage::{BlockCommit, Committed, Store, StoreError};
@@ -21,7 +23,7 @@ use cityledger_types::genesis::Genesis;
 use cityledger_types::merkle;
 use cityledger_types::smt::SparseMerkleTree;
 use cityledger_types::{Address, Block, BlockHeader, ChainId, Digest, Height, SignedTx, TxOutcome};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A block with the state it leads to.
@@ -104,6 +106,28 @@ impl StateRead for TreeView<'_> {
 struct Inner {
     finalized: ExecutedBlock,
     speculative: HashMap<Digest, ExecutedBlock>,
+    /// Finalized blocks before the tip, oldest first, with their state
+    /// versions, for receipts; bounded by `RECENT_FINALIZED_*`.
+    recent: VecDeque<ExecutedBlock>,
+    /// Writes summed over `recent`.
+    recent_writes: usize,
+}
+
+impl Inner {
+    /// Makes `executed` the tip and keeps the old tip among the recent.
+    fn advance(&mut self, executed: ExecutedBlock) {
+        let previous = std::mem::replace(&mut self.finalized, executed);
+        self.recent_writes += previous.writes.len();
+        self.recent.push_back(previous);
+        while self.recent.len() > RECENT_FINALIZED_STATES_MAX
+            || self.recent_writes > RECENT_FINALIZED_WRITES_MAX
+        {
+            let Some(oldest) = self.recent.pop_front() else {
+                break;
+            };
+            self.recent_writes -= oldest.writes.len();
+        }
+    }
 }
 
 /// The chain: finalized tip, speculative blocks, and the store.
@@ -136,6 +160,8 @@ impl Chain {
             inner: Mutex::new(Inner {
                 finalized,
                 speculative: HashMap::new(),
+                recent: VecDeque::new(),
+                recent_writes: 0,
             }),
         })
     }
@@ -165,6 +191,20 @@ impl Chain {
     /// The finalized tip.
     pub fn finalized(&self) -> ExecutedBlock {
         self.lock().finalized.clone()
+    }
+
+    /// The finalized block at `height` with its state version, if it is
+    /// the tip or still among the recent ones kept for receipts.
+    pub fn finalized_at(&self, height: Height) -> Option<ExecutedBlock> {
+        let inner = self.lock();
+        if inner.finalized.block.header.height == height {
+            return Some(inner.finalized.clone());
+        }
+        inner
+            .recent
+            .iter()
+            .find(|executed| executed.block.header.height == height)
+            .cloned()
     }
 
     /// The executed block with `id`, finalized tip or speculative.
@@ -371,7 +411,7 @@ impl Chain {
         };
         self.persist(&tip, &executed, certificate)?;
         let mut inner = self.lock();
-        inner.finalized = executed.clone();
+        inner.advance(executed.clone());
         inner
             .speculative
             .retain(|_, b| b.block.header.height > height);

@@ -17,6 +17,7 @@ pub mod limits;
 pub mod mempool;
 pub mod metrics;
 pub mod network;
+pub mod receipts;
 pub mod rest;
 pub mod service;
 #[cfg(test)]

@@ -32,3 +32,15 @@ pub const BLOCK_TIME_SKEW_MS_MAX: u64 = 5_000;
 
 const _: () = assert!(PROPOSAL_TX_MAX * TX_BYTES_MAX >= PROPOSAL_TX_BYTES_MAX / 8);
 const _: () = assert!(MEMPOOL_TX_MAX >= 2 * PROPOSAL_TX_MAX);
+
+/// Most finalized blocks whose state versions are kept after they left the
+/// tip, so that receipts of recent blocks can prove state against their
+/// own root (amounts in major units, balances at a recent height).
+pub const RECENT_FINALIZED_STATES_MAX: usize = 256;
+/// Most state writes, summed over the kept versions: a version holds about
+/// a dozen tree nodes (~1 KB) per write that no newer version shares, so
+/// this bounds the memory they hold to tens of MB on a busy chain.
+pub const RECENT_FINALIZED_WRITES_MAX: usize = 50_000;
+/// Most blocks a node reads forward from a block without a certificate to
+/// find the certified descendant that proves it final.
+pub const RECEIPT_DESCENDANT_SCAN_MAX: usize = cityledger_verifier::limits::DESCENDANT_HEADERS_MAX;

@@ -6,6 +6,7 @@
 pub mod address;
 pub mod amount;
 pub mod block;
+pub mod civil;
 pub mod crypto;
 pub mod digest;
 pub mod encoding;
@@ -18,6 +19,7 @@ pub mod outcome;
 pub mod records;
 pub mod smt;
 pub mod tx;
+pub mod validator_set;
 
 pub use address::{Address, AddressKind};
 pub use amount::Amount;

@@ -101,4 +101,5 @@ const _: () = assert!(TX_BYTES_MAX <= BLOCK_BYTES_MAX);
 // evidence link (a camera record).
 const _: () =
     assert!(CHARGES_PER_ISSUE_MAX * (21 + 16 + (4 + 4 + 5 + 4 + 10) + 33) + 2048 <= TX_BYTES_MAX);
-const _: () = assert!((1u64 << TX_PROOF_DEPTH_MAX) as usize >= TX_PER_BLOCK_MAX);
+// In u64: on wasm32, `usize` has 32 bits and the shift would wrap to 0.
+const _: () = assert!((1u64 << TX_PROOF_DEPTH_MAX) >= TX_PER_BLOCK_MAX as u64);

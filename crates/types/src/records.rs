@@ -47,6 +47,10 @@ pub enum StateKey {
     ObligationTotals(OrgName, CurrencyCode, u32),
     /// Obligation flows of an organisation in one currency since genesis.
     ObligationBook(OrgName, CurrencyCode),
+    /// The validator set of an epoch (`validator_set::ValidatorSet`),
+    /// recorded in the outgoing epoch's state so light clients can follow
+    /// the change. Not written by the state machine yet.
+    ValidatorSet(u64),
 }
 
 impl StateKey {

@@ -6,15 +6,18 @@ mod obligations;
 use crate::admission::{Admission, AdmitError};
 use crate::consensus::app::now_ms;
 use crate::core::NodeCore;
+use crate::receipts::{self, ReceiptError};
 use crate::rest::{ApiError, DecodedTx, NodeApi, ObligationQuery, ReportQuery, router};
+use cityledger_api::problem::code;
 use cityledger_api::{
     AccountTxItem, AccountTxsPage, AccountView, BalanceView, BlockView, EquivocationView,
     ObligationHistoryPage, ObligationReport, ObligationView, ObligationsPage, OutcomeView,
-    StatusView, StreamEvent, StreamEventItem, SubmitTxResponse, TxStatusView, ValidatorView,
+    ReceiptView, StatusView, StreamEvent, StreamEventItem, SubmitTxResponse, TxStatusView,
+    ValidatorView,
 };
 use cityledger_storage::{Store, TxLocation};
 use cityledger_types::records::{AccountRecord, BalanceRecord, CurrencyRecord, StateKey};
-use cityledger_types::{Address, Block, Digest, Height, TxOutcome};
+use cityledger_types::{Address, Block, CurrencyCode, Digest, Height, TxOutcome};
 use commonware_runtime::{Clock, Handle, Metrics, Spawner};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -394,6 +397,47 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
     fn obligation_report(&self, query: ReportQuery) -> Result<ObligationReport, ApiError> {
         let tip = self.core.chain.finalized();
         obligations::report(&snapshot(&tip), &query)
+    }
+    fn tx_receipt(&self, hash: Digest) -> Result<ReceiptView, ApiError> {
+        let receipt = if self.core.mempool().contains(&hash) {
+            Err(ReceiptError::NotFinalized { hash })
+        } else {
+            receipts::tx_receipt(&self.core.chain, hash)
+        };
+        receipt.map(|r| receipts::view(&r)).map_err(receipt_error)
+    }
+
+    fn balance_receipt(
+        &self,
+        address: Address,
+        currency: CurrencyCode,
+    ) -> Result<ReceiptView, ApiError> {
+        receipts::balance_receipt(&self.core.chain, address, &currency)
+            .map(|r| receipts::view(&r))
+            .map_err(receipt_error)
+    }
+
+    fn obligation_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError> {
+        receipts::obligation_receipt(&self.core.chain, id)
+            .map(|r| receipts::view(&r))
+            .map_err(receipt_error)
+    }
+}
+
+fn receipt_error(error: ReceiptError) -> ApiError {
+    match &error {
+        ReceiptError::NotFinalized { .. } => {
+            ApiError::not_found(code::TX_NOT_FINALIZED, error.to_string())
+        }
+        ReceiptError::UnknownCurrency { .. } => {
+            ApiError::not_found(code::CURRENCY_NOT_FOUND, error.to_string())
+        }
+        ReceiptError::NoCertificateYet { .. } => ApiError::Unavailable {
+            detail: error.to_string(),
+        },
+        ReceiptError::Store(_) | ReceiptError::Corrupt { .. } | ReceiptError::Assemble(_) => {
+            internal(error)
+        }
     }
 }
 

@@ -22,6 +22,9 @@ pub mod gossip;
 pub mod simulation;
 pub mod watch;
 
+#[cfg(test)]
+mod certificate_tests;
+
 use commonware_codec::{DecodeExt, Encode};
 use commonware_consensus::marshal::core::Mailbox;
 use commonware_consensus::marshal::standard::Standard;

@@ -14,6 +14,7 @@ mod error;
 mod handlers;
 mod obligations;
 mod parse;
+mod receipts;
 #[cfg(test)]
 mod tests;
 
@@ -25,7 +26,7 @@ use axum::handler::Handler;
 use cityledger_api::limits::{BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
 use cityledger_api::{
     AccountTxsPage, AccountView, BlockView, ObligationHistoryPage, ObligationReport,
-    ObligationStatusFilter, ObligationView, ObligationsPage, StatusView, StreamEvent,
+    ObligationStatusFilter, ObligationView, ObligationsPage, ReceiptView, StatusView, StreamEvent,
     SubmitTxResponse, TxStatusView,
 };
 use cityledger_types::{Address, CurrencyCode, Digest, Height, OrgName, SignedTx};
@@ -146,6 +147,23 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
 
     /// An agency's report; an unknown agency or currency is `NotFound`.
     fn obligation_report(&self, query: ReportQuery) -> Result<ObligationReport, ApiError>;
+    /// The receipt of a finalized transaction and its outcome. A
+    /// transaction that is not finalized is a `NotFound` with code
+    /// `tx_not_finalized`.
+    fn tx_receipt(&self, hash: Digest) -> Result<ReceiptView, ApiError>;
+
+    /// The receipt of an account's balance in one currency at the newest
+    /// certified finalized block. An unknown currency is a `NotFound` with
+    /// code `currency_not_found`.
+    fn balance_receipt(
+        &self,
+        address: Address,
+        currency: CurrencyCode,
+    ) -> Result<ReceiptView, ApiError>;
+
+    /// The receipt of obligation `id` (or of its absence) at the newest
+    /// certified finalized block.
+    fn obligation_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError>;
 }
 
 /// The REST router over `node`.
@@ -185,6 +203,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         obligations::show,
         obligations::history,
         obligations::report,
+        receipts::tx_receipt,
+        receipts::balance_receipt,
+        receipts::obligation_receipt,
     ),
     tags(
         (name = "transactions", description = "Submit transactions and follow them to finality"),
@@ -192,6 +213,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "accounts", description = "Balances and history"),
         (name = "node", description = "Status, health, metrics and this document"),
         (name = "obligations", description = "What payers owe agencies: fines, tolls, taxes, fees; their history and the agencies' reports"),
+        (name = "receipts", description = "Receipts that anyone can verify offline against the validators' keys"),
     )
 )]
 struct RestDoc;
@@ -257,4 +279,13 @@ fn routes<N: NodeApi>() -> Routes<N> {
         .get("/v1/obligations/{id}", obligations::show::<N>)
         .get("/v1/obligations/{id}/history", obligations::history::<N>)
         .get("/v1/reports/obligations", obligations::report::<N>)
+        .get("/v1/receipts/tx/{hash}", receipts::tx_receipt::<N>)
+        .get(
+            "/v1/receipts/balance/{address}",
+            receipts::balance_receipt::<N>,
+        )
+        .get(
+            "/v1/receipts/obligation/{id}",
+            receipts::obligation_receipt::<N>,
+        )
 }

@@ -15,7 +15,7 @@ use cityledger_api::problem::code;
 use cityledger_api::tx_text::{self, TxTextError};
 use cityledger_types::address::AddressError;
 use cityledger_types::encoding::DecodeError;
-use cityledger_types::{Address, Digest, Height, SignedTx};
+use cityledger_types::{Address, CurrencyCode, Digest, Height, SignedTx};
 use serde::de::DeserializeOwned;
 
 /// Field name used when the fault is in the body as a whole.
@@ -287,6 +287,12 @@ fn decimal_u64(text: &str) -> Option<u64> {
         return None;
     }
     text.parse().ok()
+}
+
+/// A currency code at `field`.
+pub(super) fn currency(text: &str, field: &str) -> Result<CurrencyCode, ApiError> {
+    CurrencyCode::new(text)
+        .map_err(|error| ApiError::bad_request(code::BAD_CURRENCY, field, error.to_string()))
 }
 
 #[cfg(test)]

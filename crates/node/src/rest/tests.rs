@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use cityledger_api::limits::TXS_PER_BATCH_MAX;
 use cityledger_api::problem::code;
 use cityledger_api::tx_text::{encode_bytes, encode_tx};
-use cityledger_api::{AccountTxItem, OutcomeView, StreamEventItem, ValidatorView};
+use cityledger_api::{AccountTxItem, OutcomeView, ReceiptView, StreamEventItem, ValidatorView};
 use cityledger_types::block::{BlockHeader, BlockTxs, ConsensusRound, tx_root};
 use cityledger_types::limits::TX_BYTES_MAX;
 use cityledger_types::names::{AccountName, OrgName};
@@ -69,6 +69,7 @@ struct Calls {
     stream_from: Option<Option<Height>>,
     obligations: Option<ObligationQuery>,
     report: Option<ReportQuery>,
+    balance_receipt: Option<(Address, CurrencyCode)>,
 }
 
 /// The one obligation the fake node knows.
@@ -303,6 +304,49 @@ impl NodeApi for FakeNode {
             &flows,
             Height(1),
         ))
+    }
+
+    fn tx_receipt(&self, hash: Digest) -> Result<ReceiptView, ApiError> {
+        if hash != self.block.txs[0].hash {
+            return Err(ApiError::not_found(
+                code::TX_NOT_FINALIZED,
+                "transaction is not finalized",
+            ));
+        }
+        Ok(self.receipt("transaction"))
+    }
+
+    fn balance_receipt(
+        &self,
+        address: Address,
+        currency: CurrencyCode,
+    ) -> Result<ReceiptView, ApiError> {
+        self.calls.lock().unwrap().balance_receipt = Some((address, currency.clone()));
+        if currency.as_str() != "CITY" {
+            return Err(ApiError::not_found(
+                code::CURRENCY_NOT_FOUND,
+                format!("currency {currency} does not exist"),
+            ));
+        }
+        Ok(self.receipt("balance"))
+    }
+
+    fn obligation_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError> {
+        assert_eq!(id, FAKE_OBLIGATION);
+        Ok(self.receipt("obligation"))
+    }
+}
+
+impl FakeNode {
+    fn receipt(&self, kind: &str) -> ReceiptView {
+        ReceiptView {
+            kind: kind.to_owned(),
+            statement: format!("a {kind} receipt"),
+            height: self.block.height,
+            block_id: self.block.id,
+            size_bytes: 3,
+            receipt: "Q0xS".into(),
+        }
     }
 }
 
@@ -1200,15 +1244,27 @@ async fn obligation_routes_refuse_bad_input() {
 
 // --- the SDK against the router, over real HTTP on 127.0.0.1 ---------------
 
-#[tokio::test]
-async fn sdk_round_trips_through_the_router() {
-    use cityledger_client::{Client, ClientError};
-
-    let node = FakeNode::new();
+/// Serves `node`'s router on a free port of 127.0.0.1 and returns an SDK
+/// client of it, with the server task to abort at the end.
+async fn serve_sdk(
+    node: &FakeNode,
+) -> (
+    cityledger_client::Client,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let server = tokio::spawn(axum::serve(listener, router(node.clone())).into_future());
-    let client = Client::new(&format!("http://{address}")).unwrap();
+    let client = cityledger_client::Client::new(&format!("http://{address}")).unwrap();
+    (client, server)
+}
+
+#[tokio::test]
+async fn sdk_round_trips_through_the_router() {
+    use cityledger_client::ClientError;
+
+    let node = FakeNode::new();
+    let (client, server) = serve_sdk(&node).await;
 
     let tx = sample_tx("t-1");
     let accepted = client.submit(&tx).await.unwrap();
@@ -1274,5 +1330,103 @@ async fn sdk_round_trips_through_the_router() {
 
     assert_eq!(client.status().await.unwrap(), node.status());
     assert_eq!(client.health().await.unwrap().status, "ok");
+    server.abort();
+}
+
+// --- receipts ----------------------------------------------------------------
+
+#[tokio::test]
+async fn receipts_by_tx_hash_and_by_balance() {
+    let node = FakeNode::new();
+    let hash = node.block.txs[0].hash;
+    let answer = send_to(&node, get(&format!("/v1/receipts/tx/{hash}"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["kind"], "transaction");
+    assert_eq!(answer.json()["receipt"], "Q0xS");
+
+    let answer = send_to(&node, get("/v1/receipts/balance/treasury:issuance")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["kind"], "balance");
+    let treasury = Address::parse_or_alias("treasury:issuance").unwrap();
+    assert_eq!(
+        node.calls.lock().unwrap().balance_receipt,
+        Some((treasury, CurrencyCode::new("CITY").unwrap()))
+    );
+    let answer = send_to(
+        &node,
+        get("/v1/receipts/balance/treasury:issuance?currency=CITY"),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn receipts_refuse_bad_input() {
+    let cases: &[(&str, StatusCode, &str, Option<&str>)] = &[
+        (
+            "/v1/receipts/tx/abc",
+            StatusCode::BAD_REQUEST,
+            code::BAD_HASH,
+            Some("hash"),
+        ),
+        (
+            &format!("/v1/receipts/tx/{}", Digest([0xee; 32])),
+            StatusCode::NOT_FOUND,
+            code::TX_NOT_FINALIZED,
+            None,
+        ),
+        (
+            "/v1/receipts/balance/cl1xyz",
+            StatusCode::BAD_REQUEST,
+            code::BAD_ADDRESS,
+            Some("address"),
+        ),
+        (
+            "/v1/receipts/balance/treasury:issuance?currency=not%20a%20code",
+            StatusCode::BAD_REQUEST,
+            code::BAD_CURRENCY,
+            Some("currency"),
+        ),
+        (
+            "/v1/receipts/balance/treasury:issuance?currency=EUR",
+            StatusCode::NOT_FOUND,
+            code::CURRENCY_NOT_FOUND,
+            None,
+        ),
+        (
+            "/v1/receipts/balance/treasury:issuance?currency=CITY&currency=EUR",
+            StatusCode::BAD_REQUEST,
+            code::BAD_QUERY,
+            Some("query"),
+        ),
+    ];
+    for (uri, status, code, field) in cases {
+        check_problem(get(uri), *status, code, *field).await;
+    }
+}
+
+#[tokio::test]
+async fn sdk_fetches_receipts() {
+    let node = FakeNode::new();
+    let (client, server) = serve_sdk(&node).await;
+    let hash = node.block.txs[0].hash;
+    assert_eq!(
+        client.tx_receipt(&hash).await.unwrap(),
+        node.receipt("transaction")
+    );
+    let pending = client.tx_receipt(&Digest([1; 32])).await.unwrap_err();
+    assert_eq!(pending.problem_code(), Some(code::TX_NOT_FINALIZED));
+    assert_eq!(
+        client
+            .balance_receipt("treasury:issuance", Some("CITY"))
+            .await
+            .unwrap(),
+        node.receipt("balance")
+    );
+    let unknown = client
+        .balance_receipt("treasury:issuance", Some("EUR"))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.problem_code(), Some(code::CURRENCY_NOT_FOUND));
     server.abort();
 }

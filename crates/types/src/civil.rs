@@ -1,6 +1,7 @@
 //! UTC calendar days as `YYYY-MM-DD`, for reports over periods of block
-//! time. Day n is the n-th day since 1970-01-01, which is how the state
-//! buckets obligation totals (`block time / DAY_MS`).
+//! time and for block times in receipts. Day n is the n-th day since
+//! 1970-01-01, which is how the state buckets obligation totals
+//! (`block time / DAY_MS`).
 //!
 //! The conversion is the proleptic Gregorian calendar, by Howard Hinnant's
 //! days-from-civil algorithm: integer arithmetic only, no time zone data.
@@ -41,6 +42,20 @@ pub fn day_of_date(text: &str) -> Result<u32, DateError> {
 pub fn date_of_day(day: u32) -> String {
     let (year, month, day) = civil_from_days(i64::from(day));
     format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Block time as `2027-03-01 14:05:09.120 UTC`.
+pub fn utc(timestamp_ms: u64) -> String {
+    let seconds = timestamp_ms / 1000;
+    let (year, month, day) = civil_from_days((seconds / 86_400) as i64);
+    let second_of_day = seconds % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03} UTC",
+        second_of_day / 3600,
+        second_of_day / 60 % 60,
+        second_of_day % 60,
+        timestamp_ms % 1000
+    )
 }
 
 fn is_leap(year: u32) -> bool {
@@ -124,6 +139,20 @@ mod tests {
             assert!(day_of_date(text).is_err(), "{text:?}");
         }
         assert!(day_of_date("2024-02-29").is_ok());
+    }
+
+    #[test]
+    fn utc_timestamps() {
+        let cases = [
+            (0, "1970-01-01 00:00:00.000 UTC"),
+            (951_782_400_000, "2000-02-29 00:00:00.000 UTC"),
+            (1_700_000_000_123, "2023-11-14 22:13:20.123 UTC"),
+            (4_102_444_799_999, "2099-12-31 23:59:59.999 UTC"),
+            (u64::MAX, "584556019-04-03 14:25:51.615 UTC"),
+        ];
+        for (timestamp_ms, expected) in cases {
+            assert_eq!(utc(timestamp_ms), expected);
+        }
     }
 
     #[test]

@@ -1,0 +1,242 @@
+//! Receipts from this node's chain: a finalized transaction with its
+//! outcome, or a balance at the finalized tip, assembled with the block's
+//! certificate and the validator set into a `cityledger_verifier::Receipt`.
+//!
+//! The node assembles; it never vouches. Whoever holds a receipt checks it
+//! offline with the verifier, so a bug here yields a receipt that fails,
+//! never one that lies. This module reads the store and the chain's state
+//! versions; it never writes, and it knows nothing of HTTP.
+
+use crate::chain::{Chain, ExecutedBlock};
+use crate::limits::RECEIPT_DESCENDANT_SCAN_MAX;
+use cityledger_storage::{Store, StoreError};
+use cityledger_types::{Address, Block, BlockHeader, CurrencyCode, Digest, Height, TxOutcome};
+use cityledger_verifier::assemble::{self, AssembleError, currencies_of, currency_fact};
+use cityledger_verifier::validators::{ValidatorPath, ValidatorSet};
+use cityledger_verifier::{Claim, FinalizedBlock, Receipt};
+
+/// Why no receipt could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    /// The transaction is not in a finalized block (pending, dropped or
+    /// unknown).
+    #[error("transaction {hash} is not finalized; a receipt exists once it is")]
+    NotFinalized {
+        /// Its hash.
+        hash: Digest,
+    },
+    /// The currency does not exist.
+    #[error("currency {code} does not exist")]
+    UnknownCurrency {
+        /// Its code.
+        code: CurrencyCode,
+    },
+    /// The block is final, but no certificate that proves it is stored
+    /// yet: its certified descendant is not committed here.
+    #[error(
+        "block {height} has no certificate of its own and no certified descendant is stored yet; retry in a moment"
+    )]
+    NoCertificateYet {
+        /// The block.
+        height: Height,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Stored data does not decode: the store is damaged.
+    #[error("stored block {height} is damaged: {reason}")]
+    Corrupt {
+        /// The block.
+        height: Height,
+        /// Why.
+        reason: String,
+    },
+    /// The pieces do not fit the format (a bound).
+    #[error(transparent)]
+    Assemble(#[from] AssembleError),
+}
+
+/// A finalized block read back with its outcomes and certificate.
+struct StoredFinal {
+    block: Block,
+    outcomes: Vec<TxOutcome>,
+    certificate: Vec<u8>,
+}
+
+fn load(store: &dyn Store, height: Height) -> Result<Option<StoredFinal>, ReceiptError> {
+    let Some(stored) = store.block(height)? else {
+        return Ok(None);
+    };
+    let corrupt = |reason: String| ReceiptError::Corrupt { height, reason };
+    let block = Block::from_bytes(&stored.block_bytes).map_err(|e| corrupt(e.to_string()))?;
+    let outcomes: Vec<TxOutcome> =
+        borsh::from_slice(&stored.outcomes_bytes).map_err(|e| corrupt(e.to_string()))?;
+    Ok(Some(StoredFinal {
+        block,
+        outcomes,
+        certificate: stored.certificate,
+    }))
+}
+
+/// The validator path of every receipt until validator sets change on
+/// chain: genesis's set, the one the engine runs in epoch 0.
+fn validator_path(chain: &Chain) -> ValidatorPath {
+    let set = ValidatorSet::new(0, chain.genesis().validators.iter().map(|v| v.key))
+        .expect("a genesis that opened has a valid validator set");
+    ValidatorPath::single(set)
+}
+
+/// Why `header` is final: its certificate, or the nearest certified
+/// descendant within the scan bound.
+fn finality(
+    chain: &Chain,
+    header: BlockHeader,
+    certificate: Vec<u8>,
+) -> Result<FinalizedBlock, ReceiptError> {
+    if !certificate.is_empty() {
+        return Ok(assemble::certified(header, &certificate)?);
+    }
+    let height = header.height;
+    let tip = chain.finalized().block.header.height;
+    let mut descendants = Vec::new();
+    let mut next = height.next();
+    while next <= tip && descendants.len() < RECEIPT_DESCENDANT_SCAN_MAX {
+        let Some(stored) = load(chain.store().as_ref(), next)? else {
+            break;
+        };
+        descendants.push(stored.block.header);
+        if !stored.certificate.is_empty() {
+            return Ok(assemble::by_descendant(
+                header,
+                descendants,
+                &stored.certificate,
+            )?);
+        }
+        next = next.next();
+    }
+    Err(ReceiptError::NoCertificateYet { height })
+}
+
+/// The receipt of the finalized transaction `hash` and its outcome.
+pub fn tx_receipt(chain: &Chain, hash: Digest) -> Result<Receipt, ReceiptError> {
+    let store = chain.store().as_ref();
+    let location = store
+        .tx_location(&hash)?
+        .ok_or(ReceiptError::NotFinalized { hash })?;
+    let height = location.height;
+    let stored = load(store, height)?.ok_or_else(|| ReceiptError::Corrupt {
+        height,
+        reason: "the transaction index names a block the store does not hold".into(),
+    })?;
+    let position = location.position as usize;
+    let tx = stored
+        .block
+        .txs
+        .0
+        .get(position)
+        .cloned()
+        .ok_or_else(|| ReceiptError::Corrupt {
+            height,
+            reason: "the indexed position is outside the block".into(),
+        })?;
+    let hashes: Vec<Digest> = stored.block.txs.0.iter().map(|tx| tx.hash()).collect();
+    // Decimals are proven against the block's own state root, which only
+    // the recent state versions can do; older receipts read minor units.
+    let currencies = match chain.finalized_at(height) {
+        Some(executed) => currencies_of(&tx)
+            .iter()
+            .filter_map(|code| currency_fact(&executed.state, code).ok())
+            .collect(),
+        None => Vec::new(),
+    };
+    let claim = assemble::tx_claim(tx, position, &hashes, &stored.outcomes, currencies)?;
+    let block = finality(chain, stored.block.header, stored.certificate)?;
+    Ok(assemble::receipt(
+        Claim::Transaction(claim),
+        block,
+        validator_path(chain),
+    )?)
+}
+
+/// The receipt of `address`'s balance in `currency` after the newest
+/// finalized block that has a certificate of its own (normally the tip).
+pub fn balance_receipt(
+    chain: &Chain,
+    address: Address,
+    currency: &CurrencyCode,
+) -> Result<Receipt, ReceiptError> {
+    let (executed, certificate) = certified_state(chain)?;
+    let claim =
+        assemble::balance_claim(&executed.state, address, currency).map_err(
+            |error| match error {
+                AssembleError::UnknownCurrency { .. } => ReceiptError::UnknownCurrency {
+                    code: currency.clone(),
+                },
+                other => ReceiptError::Assemble(other),
+            },
+        )?;
+    let block = assemble::certified(executed.block.header.clone(), &certificate)?;
+    Ok(assemble::receipt(
+        Claim::Balance(claim),
+        block,
+        validator_path(chain),
+    )?)
+}
+
+/// The newest finalized block that has a certificate of its own (normally
+/// the tip), with its state version and certificate: what a state claim is
+/// proven against.
+fn certified_state(chain: &Chain) -> Result<(ExecutedBlock, Vec<u8>), ReceiptError> {
+    let tip = chain.finalized();
+    let mut height = tip.block.header.height;
+    // A state proof needs the state version of a certified block; the tip
+    // almost always has its certificate, and otherwise a recent one does.
+    loop {
+        let certificate = chain
+            .store()
+            .block(height)?
+            .map(|stored| stored.certificate)
+            .unwrap_or_default();
+        match chain.finalized_at(height) {
+            Some(executed) if !certificate.is_empty() => return Ok((executed, certificate)),
+            Some(_) if height.0 > 0 => height = Height(height.0 - 1),
+            _ => {
+                return Err(ReceiptError::NoCertificateYet {
+                    height: tip.block.header.height,
+                });
+            }
+        }
+    }
+}
+
+/// The receipt of obligation `id` (its terms and status, or its absence)
+/// after the newest certified finalized block.
+pub fn obligation_receipt(chain: &Chain, id: Digest) -> Result<Receipt, ReceiptError> {
+    let (executed, certificate) = certified_state(chain)?;
+    let claim = assemble::obligation_claim(&executed.state, id)?;
+    let block = assemble::certified(executed.block.header.clone(), &certificate)?;
+    Ok(assemble::receipt(
+        Claim::Obligation(Box::new(claim)),
+        block,
+        validator_path(chain),
+    )?)
+}
+
+/// The receipt as the REST API serves it.
+pub fn view(receipt: &Receipt) -> cityledger_api::ReceiptView {
+    let bytes = receipt.to_bytes();
+    let header = &receipt.block.header;
+    cityledger_api::ReceiptView {
+        kind: match receipt.claim {
+            Claim::Transaction(_) => "transaction",
+            Claim::Balance(_) => "balance",
+            Claim::Obligation(_) => "obligation",
+        }
+        .to_owned(),
+        statement: receipt.statement().to_owned(),
+        height: header.height,
+        block_id: header.id(),
+        size_bytes: bytes.len() as u32,
+        receipt: receipt.to_text(),
+    }
+}

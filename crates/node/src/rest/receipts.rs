@@ -1,0 +1,101 @@
+//! The receipt routes: parse the request, ask the node, return the receipt.
+//!
+//! The node assembles receipts and does not vouch for them: the answer
+//! carries the receipt's text, which the client verifies offline.
+
+use super::parse;
+use super::{ApiError, NodeApi};
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use cityledger_api::{Problem, ReceiptView};
+use serde::Deserialize;
+
+/// Currency of a balance receipt when the request names none.
+pub(super) const DEFAULT_CURRENCY: &str = "CITY";
+
+/// The receipt of a finalized transaction: that it was included in its
+/// block, and with which outcome (applied, or rejected and why).
+#[utoipa::path(
+    get,
+    path = "/v1/receipts/tx/{hash}",
+    tag = "receipts",
+    params(("hash" = String, Path, description = "Transaction hash, 64 hex characters")),
+    responses(
+        (status = 200, description = "The receipt; verify it offline before trusting its statement", body = ReceiptView),
+        (status = 400, description = "Not a hash", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The transaction is not finalized (pending or unknown)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The block is final but its certificate is not stored yet; retry", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn tx_receipt<N: NodeApi>(
+    State(node): State<N>,
+    hash: Result<Path<String>, PathRejection>,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let text = parse::path_segment(hash, "hash")?;
+    let hash = parse::hash(&text, "hash")?;
+    Ok(Json(node.tx_receipt(hash)?))
+}
+
+/// Query of a balance receipt.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct BalanceReceiptQuery {
+    currency: Option<String>,
+}
+
+/// The receipt of an account's balance in one currency, at the newest
+/// finalized block with a certificate. An account without a balance entry
+/// gets a receipt proving its absence (a zero balance).
+#[utoipa::path(
+    get,
+    path = "/v1/receipts/balance/{address}",
+    tag = "receipts",
+    params(
+        ("address" = String, Path, description = "`cl1…` address, or an `org:account` alias"),
+        ("currency" = Option<String>, Query, description = "Currency code; default CITY"),
+    ),
+    responses(
+        (status = 200, description = "The receipt; verify it offline before trusting its statement", body = ReceiptView),
+        (status = 400, description = "Malformed address or currency", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such currency", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No certified finalized block yet; retry", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn balance_receipt<N: NodeApi>(
+    State(node): State<N>,
+    address: Result<Path<String>, PathRejection>,
+    query: Result<Query<BalanceReceiptQuery>, QueryRejection>,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let text = parse::path_segment(address, "address")?;
+    let address = parse::address(&text, "address")?;
+    let query = parse::query_params(query)?;
+    let currency = parse::currency(
+        query.currency.as_deref().unwrap_or(DEFAULT_CURRENCY),
+        "currency",
+    )?;
+    Ok(Json(node.balance_receipt(address, currency)?))
+}
+
+/// The receipt of an obligation: its terms, what was paid and what it owes
+/// at the newest certified finalized block, and where it stands (paid,
+/// waived, appealed, …). An unknown id gets a receipt proving that no such
+/// obligation exists.
+#[utoipa::path(
+    get,
+    path = "/v1/receipts/obligation/{id}",
+    tag = "receipts",
+    params(("id" = String, Path, description = "Obligation id, 64 hex characters")),
+    responses(
+        (status = 200, description = "The receipt; verify it offline before trusting its statement", body = ReceiptView),
+        (status = 400, description = "Not an id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No certified finalized block yet; retry", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn obligation_receipt<N: NodeApi>(
+    State(node): State<N>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let text = parse::path_segment(id, "id")?;
+    let id = parse::hash(&text, "id")?;
+    Ok(Json(node.obligation_receipt(id)?))
+}

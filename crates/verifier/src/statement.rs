@@ -1,0 +1,262 @@
+//! The plain words of a claim, rendered from its structured form.
+//!
+//! The verifier renders the statement of every receipt it checks and
+//! refuses one whose stored words differ, so the sentence a court clerk
+//! reads is bound to the proven data. The rendering is therefore part of
+//! the format: version 1 receipts are rendered by these functions, and a
+//! change of wording needs a new receipt version (the fixture tests fail
+//! first).
+
+use crate::receipt::{BalanceClaim, CurrencyFact, ObligationClaim, TxClaim};
+use cityledger_types::limits::CURRENCY_DECIMALS_MAX;
+use cityledger_types::obligation::{AppealDecision, ObligationOp};
+use cityledger_types::tx::{Action, GovernanceOp, LedgerOp, TransferOrder};
+use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, TxOutcome};
+
+/// The statement of a transaction receipt.
+pub fn transaction(claim: &TxClaim, header: &BlockHeader) -> String {
+    let body = &claim.tx.body;
+    let place = format!(
+        "in block {} of chain {} at {}, position {}",
+        header.height,
+        header.chain_id,
+        utc(header.timestamp_ms),
+        claim.tx_proof.index
+    );
+    let verdict = match &claim.outcome {
+        TxOutcome::Applied => format!("was applied {place}"),
+        TxOutcome::Rejected {
+            code,
+            op_index,
+            detail,
+        } => format!(
+            "was included {place}, but rejected ({}, operation {op_index}: {detail}) and changed nothing",
+            code.as_str()
+        ),
+    };
+    format!(
+        "Transaction {} signed by {} {verdict}: {}.",
+        claim.tx.hash(),
+        Address::of_key(&body.signer),
+        action(&body.action, &claim.currencies.0),
+    )
+}
+
+/// The statement of a balance receipt.
+pub fn balance(claim: &BalanceClaim, header: &BlockHeader) -> String {
+    let code = claim.currency.code();
+    let decimals = claim.currency.record.decimals;
+    let held = match &claim.balance {
+        None => format!("held no {code} (the account has no {code} balance)"),
+        Some(record) => {
+            let mut held = format!(
+                "held {} {code}",
+                signed_major(record.credits_posted, record.debits_posted, decimals)
+            );
+            let pending: Vec<String> = [
+                (
+                    record.debits_pending,
+                    "reserved for outgoing pending transfers",
+                ),
+                (record.credits_pending, "incoming in pending transfers"),
+            ]
+            .iter()
+            .filter(|(sum, _)| *sum > 0)
+            .map(|(sum, what)| format!("{} {code} {what}", major(Amount(*sum), decimals)))
+            .collect();
+            if !pending.is_empty() {
+                held.push_str(&format!(", with {}", pending.join(" and ")));
+            }
+            held
+        }
+    };
+    format!(
+        "Account {} {held} after block {} of chain {} at {}.",
+        claim.address,
+        header.height,
+        header.chain_id,
+        utc(header.timestamp_ms),
+    )
+}
+
+/// The statement of an obligation receipt.
+pub fn obligation(claim: &ObligationClaim, header: &BlockHeader) -> String {
+    let at = format!(
+        "in block {} of chain {} at {}",
+        header.height,
+        header.chain_id,
+        utc(header.timestamp_ms)
+    );
+    let (Some(record), Some(currency)) = (&claim.record, &claim.currency) else {
+        return format!("No obligation {} exists {at}.", claim.id);
+    };
+    let money =
+        |amount: Amount| amount_words(amount, &record.currency, std::slice::from_ref(currency));
+    let mut status = record.status.as_str().replace('_', " ");
+    if record.is_overdue_at(header.timestamp_ms) {
+        status.push_str(", overdue");
+    }
+    format!(
+        "Obligation {}: {} issued by {} to payer {}, {} due by {}; paid {}, penalty {}, owing {}; {status}, {at}.",
+        claim.id,
+        record.kind,
+        record.issuer,
+        record.payer,
+        money(record.amount),
+        utc(record.due_at_ms),
+        money(record.paid),
+        money(record.penalty_at(header.timestamp_ms)),
+        money(record.owed_at(header.timestamp_ms)),
+    )
+}
+
+fn action(action: &Action, currencies: &[CurrencyFact]) -> String {
+    match action {
+        Action::Ledger(op) => ledger_op(op, currencies),
+        Action::Linked(ops) => {
+            let each: Vec<String> = ops.0.iter().map(|op| ledger_op(op, currencies)).collect();
+            format!("linked operations, all or none: {}", each.join("; "))
+        }
+        Action::Governance(GovernanceOp::SetMember { org, member, roles }) => {
+            let names: Vec<&str> = roles.0.iter().map(|role| role.as_str()).collect();
+            format!(
+                "member {member} of organisation {org} given the roles [{}]",
+                names.join(", ")
+            )
+        }
+        Action::Governance(GovernanceOp::RemoveMember { org, member }) => {
+            format!("member {member} removed from organisation {org}")
+        }
+        Action::Obligation(op) => obligation_op(op, currencies),
+    }
+}
+
+fn obligation_op(op: &ObligationOp, currencies: &[CurrencyFact]) -> String {
+    match op {
+        ObligationOp::DefineKind { org, kind, .. } => {
+            format!("definition of obligation kind {kind} of organisation {org}")
+        }
+        ObligationOp::Issue(issuance) => {
+            let total = issuance
+                .charges
+                .0
+                .iter()
+                .fold(0u128, |sum, charge| sum.saturating_add(charge.amount.0));
+            format!(
+                "issuance by {} of {} {} obligation(s) totalling {}, payable to {} by {}",
+                issuance.org,
+                issuance.charges.0.len(),
+                issuance.kind,
+                amount_words(Amount(total), &issuance.currency, currencies),
+                issuance.payee,
+                utc(issuance.due_at_ms)
+            )
+        }
+        ObligationOp::Pay {
+            obligation,
+            from,
+            currency,
+            amount,
+        } => format!(
+            "payment of {} from {from} toward obligation {obligation}",
+            amount_words(*amount, currency, currencies)
+        ),
+        ObligationOp::Waive { obligation, reason } => {
+            format!("waiver of obligation {obligation} (reason \"{reason}\")")
+        }
+        ObligationOp::Appeal { obligation, reason } => {
+            format!("appeal of obligation {obligation} (grounds \"{reason}\")")
+        }
+        ObligationOp::Decide {
+            obligation,
+            decision: AppealDecision::Upheld { due_at_ms },
+            reason,
+        } => format!(
+            "appeal of obligation {obligation} decided: upheld, payable by {} (reason \"{reason}\")",
+            utc(*due_at_ms)
+        ),
+        ObligationOp::Decide {
+            obligation,
+            decision: AppealDecision::Cancelled,
+            reason,
+        } => format!("appeal of obligation {obligation} decided: cancelled (reason \"{reason}\")"),
+        ObligationOp::Cancel { obligation, reason } => {
+            format!("cancellation of obligation {obligation} (reason \"{reason}\")")
+        }
+    }
+}
+
+fn ledger_op(op: &LedgerOp, currencies: &[CurrencyFact]) -> String {
+    match op {
+        LedgerOp::Transfer(order) => format!("transfer of {}", order_words(order, currencies)),
+        LedgerOp::CreatePending { order, timeout_ms } => format!(
+            "reservation of {}, held for {timeout_ms} ms of block time",
+            order_words(order, currencies)
+        ),
+        LedgerOp::PostPending { pending, amount } => match amount {
+            Some(amount) => {
+                format!("posting of {amount} minor units of pending transfer {pending}")
+            }
+            None => format!("posting of pending transfer {pending} in full"),
+        },
+        LedgerOp::VoidPending { pending } => format!("void of pending transfer {pending}"),
+    }
+}
+
+fn order_words(order: &TransferOrder, currencies: &[CurrencyFact]) -> String {
+    let mut words = format!(
+        "{} from {} to {}",
+        amount_words(order.amount, &order.currency, currencies),
+        order.from,
+        order.to
+    );
+    if !order.memo.as_str().is_empty() {
+        words.push_str(&format!(" (memo \"{}\")", order.memo));
+    }
+    words
+}
+
+/// `12.50 CITY` when the currency's decimals are proven in the receipt,
+/// `1250 minor units of CITY` otherwise.
+fn amount_words(amount: Amount, code: &CurrencyCode, currencies: &[CurrencyFact]) -> String {
+    match currencies.iter().find(|fact| fact.code() == code) {
+        Some(fact) => format!("{} {code}", major(amount, fact.record.decimals)),
+        None => format!("{amount} minor units of {code}"),
+    }
+}
+
+/// Credits minus debits in major units, without a signed type that could
+/// overflow on sums no real chain reaches.
+fn signed_major(credits: u128, debits: u128, decimals: u8) -> String {
+    if credits >= debits {
+        major(Amount(credits - debits), decimals)
+    } else {
+        format!("-{}", major(Amount(debits - credits), decimals))
+    }
+}
+
+/// An amount in major units; decimals beyond what the protocol allows
+/// (which no chain's state holds) read as minor units rather than panic.
+fn major(amount: Amount, decimals: u8) -> String {
+    if decimals <= CURRENCY_DECIMALS_MAX {
+        amount.to_major(decimals)
+    } else {
+        amount.to_string()
+    }
+}
+
+pub use cityledger_types::civil::utc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_amounts() {
+        assert_eq!(signed_major(0, 1250, 2), "-12.50");
+        assert_eq!(signed_major(5, 0, 2), "0.05");
+        assert_eq!(signed_major(7, 7, 0), "0");
+        assert_eq!(signed_major(u128::MAX, 0, 0), u128::MAX.to_string());
+        assert_eq!(major(Amount(5), 200), "5");
+    }
+}

@@ -1,0 +1,759 @@
+//! Receipts on a synthetic chain: what verifies, what must not, and the
+//! pinned encodings.
+//!
+//! The chain is built here from real keys, a real state tree and real
+//! signatures, with certificates encoded as Commonware encodes them
+//! (`certificate::testing`; the node's tests hold that encoder to the
+//! engine's). Nothing is mocked: every refusal below is the verifier's own.
+
+use crate::assemble::{self, balance_claim, certified, currency_fact, tx_claim};
+use crate::bounded::BoundedVec;
+use crate::certificate::CertificateError;
+use crate::certificate::testing::certify;
+use crate::receipt::{Claim, RECEIPT_MAGIC, Receipt, ReceiptDecodeError};
+use crate::validators::{PathError, SetTransition, TrustAnchor, ValidatorPath, ValidatorSet};
+use crate::verify::{VerifyError, accepted_flips, verify};
+use cityledger_types::block::{ConsensusRound, outcomes_root, tx_root};
+use cityledger_types::records::{BalanceRecord, CurrencyRecord, StateKey};
+use cityledger_types::smt::SparseMerkleTree;
+use cityledger_types::tx::{ChainId, ClientTxId, Memo, TransferOrder, TxBody};
+use cityledger_types::{
+    Address, Amount, BlockHeader, CurrencyCode, Digest, Height, RejectCode, SecretKey, SignedTx,
+    TxOutcome,
+};
+
+const CHAIN: &str = "cityledger-test";
+const BLOCK_TIME_MS: u64 = 1_800_000_000_000;
+
+fn chain_id() -> ChainId {
+    ChainId::new(CHAIN).expect("valid chain id")
+}
+
+fn city() -> CurrencyCode {
+    CurrencyCode::new("CITY").expect("valid code")
+}
+
+/// The validators of one epoch.
+struct Validators {
+    keys: Vec<SecretKey>,
+    set: ValidatorSet,
+}
+
+impl Validators {
+    fn new(epoch: u64, seeds: std::ops::RangeInclusive<u8>) -> Validators {
+        let keys: Vec<SecretKey> = seeds.map(|seed| SecretKey::from_seed([seed; 32])).collect();
+        let set = ValidatorSet::new(epoch, keys.iter().map(SecretKey::public_key)).expect("set");
+        Validators { keys, set }
+    }
+
+    fn anchor(&self) -> TrustAnchor {
+        TrustAnchor {
+            chain_id: chain_id(),
+            set: self.set.clone(),
+            names: Vec::new(),
+            source: format!("test set of epoch {}", self.set.epoch),
+        }
+    }
+
+    fn certify(&self, header: &BlockHeader, signers: &[usize]) -> Vec<u8> {
+        certify(header, &self.keys, signers)
+    }
+}
+
+fn alice() -> SecretKey {
+    SecretKey::from_seed([101; 32])
+}
+
+fn bob() -> Address {
+    Address::of_key(&SecretKey::from_seed([102; 32]).public_key())
+}
+
+fn transfer(id: &str, amount: u128, memo: &str) -> SignedTx {
+    let key = alice();
+    let mut order = TransferOrder::new(
+        Address::of_key(&key.public_key()),
+        bob(),
+        city(),
+        Amount(amount),
+    );
+    order.memo = Memo::new(memo).expect("memo");
+    TxBody::transfer(
+        chain_id(),
+        key.public_key(),
+        ClientTxId::new(id).expect("id"),
+        BLOCK_TIME_MS + 60_000,
+        order,
+    )
+    .sign(&key)
+}
+
+/// One block: its transactions, outcomes, state and header.
+struct TestBlock {
+    txs: Vec<SignedTx>,
+    outcomes: Vec<TxOutcome>,
+    state: SparseMerkleTree,
+    header: BlockHeader,
+}
+
+fn state(extra: Vec<(Vec<u8>, Vec<u8>)>) -> SparseMerkleTree {
+    let mut entries = vec![
+        (
+            StateKey::Currency(city()).to_bytes(),
+            borsh::to_vec(&CurrencyRecord {
+                code: city(),
+                decimals: 2,
+            })
+            .expect("encode"),
+        ),
+        (
+            StateKey::Balance(Address::of_key(&alice().public_key()), city()).to_bytes(),
+            borsh::to_vec(&BalanceRecord {
+                credits_posted: 10_000,
+                debits_posted: 1_250,
+                debits_pending: 300,
+                credits_pending: 0,
+            })
+            .expect("encode"),
+        ),
+    ];
+    entries.extend((0u32..40).map(|i| (format!("filler-{i}").into_bytes(), vec![1])));
+    entries.extend(extra);
+    SparseMerkleTree::from_entries(entries)
+}
+
+fn block(height: u64, parent: Digest, set: &ValidatorSet, state: SparseMerkleTree) -> TestBlock {
+    let txs = vec![
+        transfer("pay-1", 1250, "lunch"),
+        transfer("pay-2", 1_000_000, ""),
+        transfer("pay-3", 5, ""),
+    ];
+    let outcomes = vec![
+        TxOutcome::Applied,
+        TxOutcome::Rejected {
+            code: RejectCode::InsufficientFunds,
+            op_index: 0,
+            detail: "available 87.50, needed 10000.00".into(),
+        },
+        TxOutcome::Applied,
+    ];
+    let hashes: Vec<Digest> = txs.iter().map(SignedTx::hash).collect();
+    let header = BlockHeader {
+        chain_id: chain_id(),
+        height: Height(height),
+        parent,
+        timestamp_ms: BLOCK_TIME_MS + height * 1000,
+        round: ConsensusRound {
+            epoch: set.epoch,
+            view: height + 2,
+            parent_view: height + 1,
+            leader: set.keys().first().copied(),
+        },
+        tx_root: tx_root(&txs),
+        outcomes_root: outcomes_root(&hashes, &outcomes),
+        state_root: state.root(),
+        validator_set_hash: set.hash(),
+        tx_count: txs.len() as u32,
+    };
+    TestBlock {
+        txs,
+        outcomes,
+        state,
+        header,
+    }
+}
+
+impl TestBlock {
+    fn hashes(&self) -> Vec<Digest> {
+        self.txs.iter().map(SignedTx::hash).collect()
+    }
+
+    fn tx_claim(&self, position: usize, with_currency: bool) -> Claim {
+        let currencies = if with_currency {
+            vec![currency_fact(&self.state, &city()).expect("currency")]
+        } else {
+            Vec::new()
+        };
+        Claim::Transaction(
+            tx_claim(
+                self.txs[position].clone(),
+                position,
+                &self.hashes(),
+                &self.outcomes,
+                currencies,
+            )
+            .expect("claim"),
+        )
+    }
+
+    fn balance_claim(&self, address: Address) -> Claim {
+        Claim::Balance(balance_claim(&self.state, address, &city()).expect("claim"))
+    }
+}
+
+fn genesis_validators() -> Validators {
+    Validators::new(0, 1..=4)
+}
+
+/// A receipt for the transaction at `position` of a block certified by
+/// three of the four genesis validators.
+fn tx_receipt(position: usize) -> Receipt {
+    let validators = genesis_validators();
+    let block = block(7, Digest::of(b"parent"), &validators.set, state(Vec::new()));
+    let certificate = validators.certify(&block.header, &[0, 1, 3]);
+    assemble::receipt(
+        block.tx_claim(position, true),
+        certified(block.header.clone(), &certificate).expect("finalized"),
+        ValidatorPath::single(validators.set.clone()),
+    )
+    .expect("receipt")
+}
+
+fn balance_receipt(address: Address) -> Receipt {
+    let validators = genesis_validators();
+    let block = block(7, Digest::of(b"parent"), &validators.set, state(Vec::new()));
+    let certificate = validators.certify(&block.header, &[0, 1, 2, 3]);
+    assemble::receipt(
+        block.balance_claim(address),
+        certified(block.header.clone(), &certificate).expect("finalized"),
+        ValidatorPath::single(validators.set.clone()),
+    )
+    .expect("receipt")
+}
+
+#[test]
+fn a_transfer_receipt_verifies_and_says_what_happened() {
+    let receipt = tx_receipt(0);
+    let verified = verify(&receipt, &genesis_validators().anchor()).expect("valid");
+    assert_eq!(verified.kind, "transaction");
+    assert_eq!(verified.height, Height(7));
+    assert_eq!(verified.signers.len(), 3);
+    assert_eq!((verified.validators, verified.quorum), (4, 3));
+    let expected = format!(
+        "Transaction {} signed by {} was applied in block 7 of chain cityledger-test at 2027-01-15 08:00:07.000 UTC, position 0: transfer of 12.50 CITY from {} to {} (memo \"lunch\").",
+        transfer("pay-1", 1250, "lunch").hash(),
+        Address::of_key(&alice().public_key()),
+        Address::of_key(&alice().public_key()),
+        bob(),
+    );
+    assert_eq!(verified.statement, expected);
+    assert_eq!(receipt.statement(), expected);
+}
+
+#[test]
+fn a_rejected_transaction_is_proven_rejected() {
+    let verified = verify(&tx_receipt(1), &genesis_validators().anchor()).expect("valid");
+    assert!(
+        verified.statement.contains(
+            "was included in block 7 of chain cityledger-test at 2027-01-15 08:00:07.000 UTC, position 1, but rejected (insufficient_funds, operation 0: available 87.50, needed 10000.00) and changed nothing: transfer of 10000.00 CITY"
+        ),
+        "{}",
+        verified.statement
+    );
+}
+
+#[test]
+fn without_proven_decimals_amounts_read_in_minor_units() {
+    let validators = genesis_validators();
+    let block = block(7, Digest::of(b"parent"), &validators.set, state(Vec::new()));
+    let certificate = validators.certify(&block.header, &[0, 1, 2]);
+    let receipt = assemble::receipt(
+        block.tx_claim(2, false),
+        certified(block.header.clone(), &certificate).expect("finalized"),
+        ValidatorPath::single(validators.set.clone()),
+    )
+    .expect("receipt");
+    let verified = verify(&receipt, &validators.anchor()).expect("valid");
+    assert!(
+        verified
+            .statement
+            .contains("transfer of 5 minor units of CITY")
+    );
+}
+
+#[test]
+fn balance_receipts_prove_presence_and_absence() {
+    let anchor = genesis_validators().anchor();
+    let present = verify(
+        &balance_receipt(Address::of_key(&alice().public_key())),
+        &anchor,
+    )
+    .expect("valid");
+    assert_eq!(
+        present.statement,
+        format!(
+            "Account {} held 87.50 CITY, with 3.00 CITY reserved for outgoing pending transfers after block 7 of chain cityledger-test at 2027-01-15 08:00:07.000 UTC.",
+            Address::of_key(&alice().public_key())
+        )
+    );
+    let absent = verify(&balance_receipt(bob()), &anchor).expect("valid");
+    assert!(
+        absent.statement.contains("held no CITY"),
+        "{}",
+        absent.statement
+    );
+}
+
+#[test]
+fn binary_and_text_forms_round_trip() {
+    for receipt in [tx_receipt(0), balance_receipt(bob())] {
+        let bytes = receipt.to_bytes();
+        assert_eq!(&bytes[..4], &RECEIPT_MAGIC);
+        assert_eq!(Receipt::from_bytes(&bytes).expect("decode"), receipt);
+        let text = receipt.to_text();
+        assert!(
+            text.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        let wrapped: String = text
+            .as_bytes()
+            .chunks(76)
+            .map(|line| format!("{}\n", std::str::from_utf8(line).expect("ascii")))
+            .collect();
+        assert_eq!(Receipt::from_text(&wrapped).expect("decode"), receipt);
+    }
+}
+
+#[test]
+fn decoding_refuses_what_is_not_a_receipt() {
+    let bytes = tx_receipt(0).to_bytes();
+    assert_eq!(
+        Receipt::from_bytes(b"hello"),
+        Err(ReceiptDecodeError::NotAReceipt)
+    );
+    let mut future = bytes.clone();
+    future[4] = 2;
+    assert_eq!(
+        Receipt::from_bytes(&future),
+        Err(ReceiptDecodeError::UnsupportedVersion {
+            found: 2,
+            supported: 1
+        })
+    );
+    let mut trailing = bytes.clone();
+    trailing.push(0);
+    assert!(matches!(
+        Receipt::from_bytes(&trailing),
+        Err(ReceiptDecodeError::Body(_))
+    ));
+    for length in [0, 4, 5, bytes.len() / 2, bytes.len() - 1] {
+        assert!(Receipt::from_bytes(&bytes[..length]).is_err(), "{length}");
+    }
+    assert!(matches!(
+        Receipt::from_text("not base64!"),
+        Err(ReceiptDecodeError::BadText { .. })
+    ));
+}
+
+/// Every byte of a receipt counts: flipping any one (one bit, or all its
+/// bits) makes it fail, in decoding or in verification.
+fn assert_every_flip_fails(receipt: &Receipt, anchor: &TrustAnchor) {
+    assert!(verify(receipt, anchor).is_ok());
+    let accepted = accepted_flips(receipt, anchor, &[0x01, 0x80, 0xff]);
+    assert!(
+        accepted.is_empty(),
+        "flips (byte, mask) of {} bytes that still verify: {accepted:?}",
+        receipt.to_bytes().len()
+    );
+}
+
+#[test]
+fn flipping_any_byte_of_a_tx_receipt_fails() {
+    assert_every_flip_fails(&tx_receipt(0), &genesis_validators().anchor());
+}
+
+#[test]
+fn flipping_any_byte_of_a_balance_receipt_fails() {
+    let anchor = genesis_validators().anchor();
+    assert_every_flip_fails(
+        &balance_receipt(Address::of_key(&alice().public_key())),
+        &anchor,
+    );
+    assert_every_flip_fails(&balance_receipt(bob()), &anchor);
+}
+
+/// The paid fine of the synthetic chain's state.
+const FINE: Digest = Digest([0xf1; 32]);
+
+fn fine_record() -> cityledger_types::obligation::ObligationRecord {
+    use cityledger_types::obligation::{
+        ObligationRecord, ObligationStatus, PenaltyRule, Reference,
+    };
+    ObligationRecord {
+        kind: cityledger_types::KindName::new("traffic_fine").expect("kind"),
+        issuer: cityledger_types::OrgName::new("transport").expect("org"),
+        issued_by: SecretKey::from_seed([9; 32]).public_key(),
+        issued_at_ms: BLOCK_TIME_MS,
+        payer: Address::of_key(&alice().public_key()),
+        payee: Address::parse_or_alias("transport:main").expect("alias"),
+        currency: city(),
+        amount: Amount(5_000),
+        due_at_ms: BLOCK_TIME_MS + 86_400_000,
+        penalty: PenaltyRule::None,
+        reference: Reference::default(),
+        evidence: None,
+        status: ObligationStatus::Paid,
+        paid: Amount(5_000),
+        penalty_assessed: Amount::ZERO,
+        appeal: None,
+        closure: None,
+    }
+}
+
+fn obligation_receipt(id: Digest) -> Receipt {
+    let validators = genesis_validators();
+    let extra = vec![(
+        StateKey::Obligation(FINE).to_bytes(),
+        borsh::to_vec(&fine_record()).expect("encode"),
+    )];
+    let block = block(7, Digest::of(b"parent"), &validators.set, state(extra));
+    let certificate = validators.certify(&block.header, &[0, 1, 2]);
+    let claim = assemble::obligation_claim(&block.state, id).expect("claim");
+    assemble::receipt(
+        Claim::Obligation(Box::new(claim)),
+        certified(block.header.clone(), &certificate).expect("finalized"),
+        ValidatorPath::single(validators.set.clone()),
+    )
+    .expect("receipt")
+}
+
+#[test]
+fn an_obligation_receipt_proves_a_paid_fine_and_an_unknown_id_proves_absence() {
+    let anchor = genesis_validators().anchor();
+    let paid = verify(&obligation_receipt(FINE), &anchor).expect("valid");
+    assert_eq!(paid.kind, "obligation");
+    assert_eq!(
+        paid.statement,
+        format!(
+            "Obligation {FINE}: traffic_fine issued by transport to payer {}, 50.00 CITY due by 2027-01-16 08:00:00.000 UTC; paid 50.00 CITY, penalty 0.00 CITY, owing 0.00 CITY; paid, in block 7 of chain cityledger-test at 2027-01-15 08:00:07.000 UTC.",
+            Address::of_key(&alice().public_key())
+        )
+    );
+    let unknown = Digest([0xf2; 32]);
+    let absent = verify(&obligation_receipt(unknown), &anchor).expect("valid");
+    assert_eq!(
+        absent.statement,
+        format!(
+            "No obligation {unknown} exists in block 7 of chain cityledger-test at 2027-01-15 08:00:07.000 UTC."
+        )
+    );
+    // A record without its proven currency, or a made-up record, fails.
+    let mut receipt = obligation_receipt(FINE);
+    if let Claim::Obligation(claim) = &mut receipt.claim {
+        claim.currency = None;
+    }
+    assert!(verify(&receipt, &anchor).is_err());
+    let mut receipt = obligation_receipt(unknown);
+    if let Claim::Obligation(claim) = &mut receipt.claim {
+        claim.record = Some(fine_record());
+    }
+    assert!(verify(&receipt, &anchor).is_err());
+}
+
+#[test]
+fn flipping_any_byte_of_an_obligation_receipt_fails() {
+    let anchor = genesis_validators().anchor();
+    assert_every_flip_fails(&obligation_receipt(FINE), &anchor);
+    assert_every_flip_fails(&obligation_receipt(Digest([0xf2; 32])), &anchor);
+}
+
+#[test]
+fn too_few_signers_fail() {
+    let validators = genesis_validators();
+    let block = block(7, Digest::of(b"parent"), &validators.set, state(Vec::new()));
+    for signers in [&[0usize][..], &[1, 3]] {
+        let certificate = validators.certify(&block.header, signers);
+        let receipt = assemble::receipt(
+            block.tx_claim(0, true),
+            certified(block.header.clone(), &certificate).expect("finalized"),
+            ValidatorPath::single(validators.set.clone()),
+        )
+        .expect("receipt");
+        assert_eq!(
+            verify(&receipt, &validators.anchor()),
+            Err(VerifyError::Certificate {
+                height: Height(7),
+                source: CertificateError::NoQuorum {
+                    signers: signers.len(),
+                    quorum: 3,
+                    validators: 4
+                }
+            })
+        );
+    }
+}
+
+#[test]
+fn another_chains_receipt_fails() {
+    let receipt = tx_receipt(0);
+    let mut elsewhere = genesis_validators().anchor();
+    elsewhere.chain_id = ChainId::new("cityledger-other").expect("chain id");
+    assert!(matches!(
+        verify(&receipt, &elsewhere),
+        Err(VerifyError::WrongChain { .. })
+    ));
+    // Same chain name, other validators: the receipt's sets never reach
+    // the trusted one.
+    let impostors = Validators::new(0, 51..=54).anchor();
+    assert!(matches!(
+        verify(&receipt, &impostors),
+        Err(VerifyError::Path(PathError::AnchorNotOnPath { .. }))
+    ));
+}
+
+#[test]
+fn a_wrong_statement_fails() {
+    let mut receipt = tx_receipt(0);
+    receipt.statement.0 = receipt.statement.0.replace("12.50", "125.00");
+    assert!(matches!(
+        verify(&receipt, &genesis_validators().anchor()),
+        Err(VerifyError::StatementMismatch { .. })
+    ));
+}
+
+/// Epoch 0 (validators 1–4) hands over to epoch 1 (validators 5–8) through
+/// a block of epoch 0 whose state records the new set; a balance receipt of
+/// epoch 1 then verifies from genesis only through that change.
+struct Handover {
+    old: Validators,
+    new: Validators,
+    transition: SetTransition,
+    receipt_block: TestBlock,
+    receipt_certificate: Vec<u8>,
+}
+
+fn handover() -> Handover {
+    let old = genesis_validators();
+    let new = Validators::new(1, 5..=8);
+    let record = cityledger_types::encoding::encode(&new.set);
+    let boundary_state = state(vec![(StateKey::ValidatorSet(1).to_bytes(), record)]);
+    let boundary = block(20, Digest::of(b"b19"), &old.set, boundary_state);
+    let transition = SetTransition {
+        header: boundary.header.clone(),
+        certificate: crate::bounded::BoundedBytes(old.certify(&boundary.header, &[0, 1, 2])),
+        next: new.set.clone(),
+        proof: boundary.state.prove(&StateKey::ValidatorSet(1).to_bytes()),
+    };
+    let receipt_block = block(30, Digest::of(b"b29"), &new.set, state(Vec::new()));
+    let receipt_certificate = new.certify(&receipt_block.header, &[1, 2, 3]);
+    Handover {
+        old,
+        new,
+        transition,
+        receipt_block,
+        receipt_certificate,
+    }
+}
+
+impl Handover {
+    fn receipt(&self, path: ValidatorPath) -> Receipt {
+        assemble::receipt(
+            self.receipt_block
+                .balance_claim(Address::of_key(&alice().public_key())),
+            certified(self.receipt_block.header.clone(), &self.receipt_certificate)
+                .expect("finalized"),
+            path,
+        )
+        .expect("receipt")
+    }
+
+    fn path(&self, transitions: Vec<SetTransition>) -> ValidatorPath {
+        ValidatorPath {
+            base: self.old.set.clone(),
+            transitions: BoundedVec(transitions),
+        }
+    }
+}
+
+#[test]
+fn after_a_validator_set_change_trust_flows_only_through_the_change() {
+    let handover = handover();
+    let genesis = handover.old.anchor();
+    let through = handover.receipt(handover.path(vec![handover.transition.clone()]));
+    let verified = verify(&through, &genesis).expect("valid through the change");
+    assert_eq!((verified.epoch, verified.validator_changes), (1, 1));
+
+    // Without the change, the old set did not sign the new block.
+    let without = handover.receipt(handover.path(Vec::new()));
+    assert!(matches!(
+        verify(&without, &genesis),
+        Err(VerifyError::NotOfLastSet { .. })
+    ));
+    // Claiming the new set directly is not trusted from genesis.
+    let shortcut = handover.receipt(ValidatorPath::single(handover.new.set.clone()));
+    assert!(matches!(
+        verify(&shortcut, &genesis),
+        Err(VerifyError::Path(PathError::AnchorNotOnPath { .. }))
+    ));
+    // A checkpoint of the new epoch vouches for the shortcut and the full path.
+    let checkpoint = handover.new.anchor();
+    assert!(verify(&shortcut, &checkpoint).is_ok());
+    let from_checkpoint = verify(&through, &checkpoint).expect("valid");
+    assert_eq!(from_checkpoint.validator_changes, 0);
+    assert_every_flip_fails(&through, &genesis);
+}
+
+#[test]
+fn a_forged_set_change_fails() {
+    let handover = handover();
+    let genesis = handover.old.anchor();
+    let attackers = Validators::new(1, 61..=64);
+    // The attackers name themselves as the next set: the state disagrees.
+    let mut forged = handover.transition.clone();
+    forged.next = attackers.set.clone();
+    let receipt = handover.receipt(handover.path(vec![forged]));
+    assert!(matches!(
+        verify(&receipt, &genesis),
+        Err(VerifyError::Path(PathError::State { index: 0, .. }))
+    ));
+    // A change certified by too few of the outgoing set.
+    let mut weak = handover.transition.clone();
+    weak.certificate = crate::bounded::BoundedBytes(handover.old.certify(&weak.header, &[0, 1]));
+    let receipt = handover.receipt(handover.path(vec![weak]));
+    assert!(matches!(
+        verify(&receipt, &genesis),
+        Err(VerifyError::Path(PathError::Certificate { index: 0, .. }))
+    ));
+    // An old root (a block before the change) checked under the new set.
+    let old_block = block(12, Digest::of(b"b11"), &handover.old.set, state(Vec::new()));
+    let old_certificate = handover.old.certify(&old_block.header, &[0, 1, 2]);
+    let stale = assemble::receipt(
+        old_block.balance_claim(bob()),
+        certified(old_block.header.clone(), &old_certificate).expect("finalized"),
+        handover.path(vec![handover.transition.clone()]),
+    )
+    .expect("receipt");
+    assert!(matches!(
+        verify(&stale, &genesis),
+        Err(VerifyError::NotOfLastSet { .. })
+    ));
+}
+
+#[test]
+fn a_block_without_certificate_is_final_through_its_descendant() {
+    let validators = genesis_validators();
+    let target = block(7, Digest::of(b"parent"), &validators.set, state(Vec::new()));
+    let child = block(8, target.header.id(), &validators.set, state(Vec::new()));
+    let grandchild = block(9, child.header.id(), &validators.set, state(Vec::new()));
+    let certificate = validators.certify(&grandchild.header, &[0, 1, 2]);
+    let make = |descendants: Vec<BlockHeader>| {
+        assemble::receipt(
+            target.tx_claim(0, true),
+            assemble::by_descendant(target.header.clone(), descendants, &certificate)
+                .expect("finalized"),
+            ValidatorPath::single(validators.set.clone()),
+        )
+        .expect("receipt")
+    };
+    let receipt = make(vec![child.header.clone(), grandchild.header.clone()]);
+    let verified = verify(&receipt, &validators.anchor()).expect("valid");
+    assert_eq!(
+        (verified.height, verified.certified_height),
+        (Height(7), Height(9))
+    );
+    assert_every_flip_fails(&receipt, &validators.anchor());
+    let skipping = make(vec![grandchild.header.clone()]);
+    assert!(matches!(
+        verify(&skipping, &validators.anchor()),
+        Err(VerifyError::BrokenDescendants { index: 0, .. })
+    ));
+}
+
+/// Pins the binary form: a change here changes every receipt ever issued,
+/// so it must be a decision (a new version byte), never an accident.
+#[test]
+fn receipt_format_fixtures() {
+    let cases = [
+        ("transfer", tx_receipt(0).to_bytes()),
+        (
+            "balance",
+            balance_receipt(Address::of_key(&alice().public_key())).to_bytes(),
+        ),
+    ];
+    let pinned = [
+        ("transfer", TRANSFER_FIXTURE_BYTES, TRANSFER_FIXTURE_SHA256),
+        ("balance", BALANCE_FIXTURE_BYTES, BALANCE_FIXTURE_SHA256),
+    ];
+    for (name, bytes) in &cases {
+        println!(
+            "{name}: {} bytes, sha256 {}",
+            bytes.len(),
+            Digest::of(bytes)
+        );
+    }
+    for ((name, bytes), (_, length, hash)) in cases.iter().zip(pinned) {
+        assert_eq!(bytes.len(), length, "{name} receipt size changed");
+        assert_eq!(
+            Digest::of(bytes).to_hex(),
+            hash,
+            "{name} receipt encoding changed"
+        );
+    }
+    // Four validators, three signatures: a transfer receipt fits in one QR
+    // code (2,953 bytes in binary mode at the lowest error correction).
+    const { assert!(TRANSFER_FIXTURE_BYTES < 2_953) };
+}
+
+const TRANSFER_FIXTURE_BYTES: usize = 1650;
+const TRANSFER_FIXTURE_SHA256: &str =
+    "7bf15c66aa32187814a1af76c828e5f8e9f3ae156e09648df02432077f990cb7";
+const BALANCE_FIXTURE_BYTES: usize = 1455;
+const BALANCE_FIXTURE_SHA256: &str =
+    "fb2428db987bcdd4d57cf002a1ca574dd0a9c47eb9f3d2c6a925b79aa4a8b93f";
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Any transfer, at any position of a block of any size, makes a
+        /// receipt that round-trips through both forms and verifies.
+        #[test]
+        fn any_transfer_receipt_round_trips_and_verifies(
+            amounts in prop::collection::vec(1u128..1_000_000_000, 1..24),
+            pick in any::<prop::sample::Index>(),
+            memo in "[ -~]{0,40}",
+            signers in prop::sample::subsequence(vec![0usize, 1, 2, 3], 3..=4),
+        ) {
+            let validators = genesis_validators();
+            let txs: Vec<SignedTx> = amounts
+                .iter()
+                .enumerate()
+                .map(|(i, amount)| transfer(&format!("p-{i}"), *amount, &memo))
+                .collect();
+            let outcomes: Vec<TxOutcome> = (0..txs.len())
+                .map(|i| if i % 3 == 1 {
+                    TxOutcome::Rejected {
+                        code: RejectCode::InsufficientFunds,
+                        op_index: 0,
+                        detail: format!("case {i}"),
+                    }
+                } else {
+                    TxOutcome::Applied
+                })
+                .collect();
+            let mut block = block(9, Digest::of(b"p"), &validators.set, state(Vec::new()));
+            let hashes: Vec<Digest> = txs.iter().map(SignedTx::hash).collect();
+            block.header.tx_root = tx_root(&txs);
+            block.header.outcomes_root = outcomes_root(&hashes, &outcomes);
+            block.header.tx_count = txs.len() as u32;
+            block.txs = txs;
+            block.outcomes = outcomes;
+            let position = pick.index(block.txs.len());
+            let certificate = validators.certify(&block.header, &signers);
+            let receipt = assemble::receipt(
+                block.tx_claim(position, true),
+                certified(block.header.clone(), &certificate).expect("finalized"),
+                ValidatorPath::single(validators.set.clone()),
+            )
+            .expect("receipt");
+            let bytes = receipt.to_bytes();
+            prop_assert_eq!(&Receipt::from_bytes(&bytes).expect("decode"), &receipt);
+            prop_assert_eq!(&Receipt::from_text(&receipt.to_text()).expect("decode"), &receipt);
+            let verified = verify(&receipt, &validators.anchor()).expect("valid");
+            prop_assert_eq!(verified.signers.len(), signers.len());
+            prop_assert!(bytes.len() < 4096, "{} bytes", bytes.len());
+        }
+    }
+}

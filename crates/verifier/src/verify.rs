@@ -1,0 +1,412 @@
+//! Checking a receipt against a trust anchor, and what a valid one proves.
+//!
+//! The order of the checks follows the chain of trust: the validator sets
+//! from the anchor, the certificate of the finalizing block with the last
+//! set, the headers down to the claim's block, then the claim's own proofs
+//! against that header's roots, and last the plain-words statement.
+
+use crate::certificate::{CertificateError, quorum, verify_certificate};
+use crate::receipt::{
+    BalanceClaim, Claim, CurrencyFact, Finality, ObligationClaim, Receipt, TxClaim,
+};
+use crate::statement;
+use crate::validators::{PathError, TrustAnchor};
+use cityledger_types::block::{outcome_leaf, tx_leaf};
+use cityledger_types::merkle::InclusionError;
+use cityledger_types::records::StateKey;
+use cityledger_types::smt::{ProofError, StateProof};
+use cityledger_types::{BlockHeader, Digest, Height, PublicKey};
+use serde::Serialize;
+
+/// What a valid receipt proves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Verified {
+    /// The claim in plain words.
+    pub statement: String,
+    /// `transaction` or `balance`.
+    pub kind: &'static str,
+    /// The chain.
+    pub chain_id: String,
+    /// Height of the block the claim is about.
+    pub height: Height,
+    /// Its id.
+    pub block_id: Digest,
+    /// Its block time, ms since the Unix epoch.
+    pub block_time_ms: u64,
+    /// The block that carries the certificate: the claim's block, or a
+    /// descendant.
+    pub certified_height: Height,
+    /// Epoch of the certifying set.
+    pub epoch: u64,
+    /// Hash of the certifying set.
+    pub validator_set_hash: Digest,
+    /// Validators in that set.
+    pub validators: usize,
+    /// Signers needed for a quorum.
+    pub quorum: usize,
+    /// The validators that signed, by key.
+    pub signers: Vec<PublicKey>,
+    /// Their organisations, where the anchor names them (empty otherwise).
+    pub signer_names: Vec<String>,
+    /// Validator-set changes followed from the anchor.
+    pub validator_changes: usize,
+    /// Where trust comes from.
+    pub trusted: String,
+}
+
+/// Why a receipt does not hold.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VerifyError {
+    /// The receipt is for another chain than the anchor's.
+    #[error("the receipt is for chain {found}, the trusted chain is {expected}")]
+    WrongChain {
+        /// The anchor's chain.
+        expected: String,
+        /// The receipt's.
+        found: String,
+    },
+    /// The validator-set path fails.
+    #[error(transparent)]
+    Path(#[from] PathError),
+    /// The certifying block is not of the last set on the path.
+    #[error(
+        "block {height} is of epoch {epoch} with validator set {found}, but the path ends at epoch {set_epoch} with set {expected}"
+    )]
+    NotOfLastSet {
+        /// The certified block.
+        height: Height,
+        /// Its epoch.
+        epoch: u64,
+        /// Its validator-set hash.
+        found: Digest,
+        /// The last set's epoch.
+        set_epoch: u64,
+        /// The last set's hash.
+        expected: Digest,
+    },
+    /// The certificate fails.
+    #[error("the certificate of block {height}: {source}")]
+    Certificate {
+        /// The certified block.
+        height: Height,
+        /// Why.
+        source: CertificateError,
+    },
+    /// The descendant headers do not lead from the claim's block.
+    #[error("descendant header {index} does not extend the one before it: {reason}")]
+    BrokenDescendants {
+        /// Position in the list.
+        index: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The transaction's signature does not verify.
+    #[error("the transaction's signature does not verify")]
+    BadTxSignature,
+    /// The transaction is for another chain than its block.
+    #[error("the transaction is for chain {found}, its block is of chain {expected}")]
+    TxWrongChain {
+        /// The block's.
+        expected: String,
+        /// The transaction's.
+        found: String,
+    },
+    /// An inclusion proof has the wrong shape for the block.
+    #[error(
+        "{what} proof is for position {index} of {leaf_count}, the block has {tx_count} transactions"
+    )]
+    ProofShape {
+        /// Which proof.
+        what: &'static str,
+        /// Its index.
+        index: u32,
+        /// Its leaf count.
+        leaf_count: u32,
+        /// The header's count.
+        tx_count: u32,
+    },
+    /// The two proofs of a transaction receipt are for different positions.
+    #[error("the transaction and outcome proofs are for positions {tx} and {outcome}")]
+    PositionMismatch {
+        /// The transaction proof's.
+        tx: u32,
+        /// The outcome proof's.
+        outcome: u32,
+    },
+    /// The transaction is not in the block.
+    #[error("the transaction is not in the block: {0}")]
+    NotIncluded(InclusionError),
+    /// The outcome is not the block's.
+    #[error("the outcome is not the one the block committed: {0}")]
+    WrongOutcome(InclusionError),
+    /// A state entry is not what the state root commits to.
+    #[error("{what} is not in the block's state as claimed: {source}")]
+    State {
+        /// Which entry.
+        what: String,
+        /// Why.
+        source: ProofError,
+    },
+    /// A currency definition repeats.
+    #[error("currency {code} is listed twice")]
+    RepeatedCurrency {
+        /// The code.
+        code: String,
+    },
+    /// An obligation claim's currency is missing, extra, or another than
+    /// the obligation's.
+    #[error(
+        "obligation {id}: the proven currency must be the obligation's, and only given with it"
+    )]
+    ObligationCurrency {
+        /// The obligation, hex.
+        id: String,
+    },
+    /// The plain words differ from the claim.
+    #[error("the receipt's statement does not match its claim; the claim says: {expected}")]
+    StatementMismatch {
+        /// The statement rendered from the claim.
+        expected: String,
+    },
+}
+
+/// Verifies `receipt` against `anchor`.
+pub fn verify(receipt: &Receipt, anchor: &TrustAnchor) -> Result<Verified, VerifyError> {
+    let header = &receipt.block.header;
+    if header.chain_id != anchor.chain_id {
+        return Err(VerifyError::WrongChain {
+            expected: anchor.chain_id.to_string(),
+            found: header.chain_id.to_string(),
+        });
+    }
+    let path = receipt.validators.verify(anchor)?;
+    let (certified, certificate) = certified_header(receipt)?;
+    let set = &path.last;
+    if certified.round.epoch != set.epoch || certified.validator_set_hash != set.hash() {
+        return Err(VerifyError::NotOfLastSet {
+            height: certified.height,
+            epoch: certified.round.epoch,
+            found: certified.validator_set_hash,
+            set_epoch: set.epoch,
+            expected: set.hash(),
+        });
+    }
+    let signers = verify_certificate(certificate, set, certified).map_err(|source| {
+        VerifyError::Certificate {
+            height: certified.height,
+            source,
+        }
+    })?;
+    let (kind, expected) = match &receipt.claim {
+        Claim::Transaction(claim) => ("transaction", verify_tx(claim, header)?),
+        Claim::Balance(claim) => ("balance", verify_balance(claim, header)?),
+        Claim::Obligation(claim) => ("obligation", verify_obligation(claim, header)?),
+    };
+    if receipt.statement() != expected {
+        return Err(VerifyError::StatementMismatch { expected });
+    }
+    let signer_names = signers
+        .iter()
+        .filter_map(|key| anchor.name_of(key).map(str::to_owned))
+        .collect();
+    Ok(Verified {
+        statement: expected,
+        kind,
+        chain_id: header.chain_id.to_string(),
+        height: header.height,
+        block_id: header.id(),
+        block_time_ms: header.timestamp_ms,
+        certified_height: certified.height,
+        epoch: set.epoch,
+        validator_set_hash: set.hash(),
+        validators: set.keys().len(),
+        quorum: quorum(set.keys().len()),
+        signers,
+        signer_names,
+        validator_changes: path.changes_followed,
+        trusted: anchor.source.clone(),
+    })
+}
+
+/// The header that carries the certificate, after checking that the
+/// descendants (if any) lead to it from the claim's block.
+fn certified_header(receipt: &Receipt) -> Result<(&BlockHeader, &[u8]), VerifyError> {
+    let header = &receipt.block.header;
+    match &receipt.block.finality {
+        Finality::Certified(certificate) => Ok((header, &certificate.0)),
+        Finality::ByDescendant {
+            descendants,
+            certificate,
+        } => {
+            let mut previous = header;
+            for (index, next) in descendants.0.iter().enumerate() {
+                let broken = |reason| VerifyError::BrokenDescendants { index, reason };
+                if next.chain_id != header.chain_id {
+                    return Err(broken("it is of another chain"));
+                }
+                if next.height.0.checked_sub(1) != Some(previous.height.0) {
+                    return Err(broken("its height does not follow"));
+                }
+                if next.parent != previous.id() {
+                    return Err(broken("its parent is another block"));
+                }
+                previous = next;
+            }
+            if descendants.0.is_empty() {
+                return Err(VerifyError::BrokenDescendants {
+                    index: 0,
+                    reason: "there are none",
+                });
+            }
+            Ok((previous, &certificate.0))
+        }
+    }
+}
+
+fn verify_tx(claim: &TxClaim, header: &BlockHeader) -> Result<String, VerifyError> {
+    let tx = &claim.tx;
+    if tx.body.chain_id != header.chain_id {
+        return Err(VerifyError::TxWrongChain {
+            expected: header.chain_id.to_string(),
+            found: tx.body.chain_id.to_string(),
+        });
+    }
+    // The hash covers the body only; without this check the signature
+    // bytes of a receipt would prove nothing.
+    tx.body
+        .signer
+        .verify(&tx.body.signing_payload(), &tx.signature)
+        .map_err(|_| VerifyError::BadTxSignature)?;
+    for (what, proof) in [
+        ("transaction", &claim.tx_proof),
+        ("outcome", &claim.outcome_proof),
+    ] {
+        // The leaf count must be the block's: a proof for a neighbouring
+        // tree size can walk the same path to the same root.
+        if proof.leaf_count != header.tx_count {
+            return Err(VerifyError::ProofShape {
+                what,
+                index: proof.index,
+                leaf_count: proof.leaf_count,
+                tx_count: header.tx_count,
+            });
+        }
+    }
+    if claim.tx_proof.index != claim.outcome_proof.index {
+        return Err(VerifyError::PositionMismatch {
+            tx: claim.tx_proof.index,
+            outcome: claim.outcome_proof.index,
+        });
+    }
+    let hash = tx.hash();
+    claim
+        .tx_proof
+        .verify(&tx_leaf(&hash), &header.tx_root)
+        .map_err(VerifyError::NotIncluded)?;
+    claim
+        .outcome_proof
+        .verify(&outcome_leaf(&hash, &claim.outcome), &header.outcomes_root)
+        .map_err(VerifyError::WrongOutcome)?;
+    verify_currencies(&claim.currencies.0, header)?;
+    Ok(statement::transaction(claim, header))
+}
+
+fn verify_balance(claim: &BalanceClaim, header: &BlockHeader) -> Result<String, VerifyError> {
+    verify_currencies(std::slice::from_ref(&claim.currency), header)?;
+    let key = StateKey::Balance(claim.address, claim.currency.code().clone());
+    let value = claim
+        .balance
+        .as_ref()
+        .map(cityledger_types::encoding::encode);
+    verify_entry(&claim.proof, header, &key, value.as_deref(), || {
+        format!("the {} balance of {}", claim.currency.code(), claim.address)
+    })?;
+    Ok(statement::balance(claim, header))
+}
+
+fn verify_obligation(claim: &ObligationClaim, header: &BlockHeader) -> Result<String, VerifyError> {
+    match (&claim.record, &claim.currency) {
+        (Some(record), Some(currency)) if *currency.code() == record.currency => {
+            verify_currencies(std::slice::from_ref(currency), header)?;
+        }
+        (None, None) => {}
+        _ => {
+            return Err(VerifyError::ObligationCurrency {
+                id: claim.id.to_hex(),
+            });
+        }
+    }
+    let value = claim
+        .record
+        .as_ref()
+        .map(cityledger_types::encoding::encode);
+    verify_entry(
+        &claim.proof,
+        header,
+        &StateKey::Obligation(claim.id),
+        value.as_deref(),
+        || format!("obligation {}", claim.id),
+    )?;
+    Ok(statement::obligation(claim, header))
+}
+
+fn verify_currencies(currencies: &[CurrencyFact], header: &BlockHeader) -> Result<(), VerifyError> {
+    for (index, fact) in currencies.iter().enumerate() {
+        if currencies[..index]
+            .iter()
+            .any(|seen| seen.code() == fact.code())
+        {
+            return Err(VerifyError::RepeatedCurrency {
+                code: fact.code().to_string(),
+            });
+        }
+        let value = cityledger_types::encoding::encode(&fact.record);
+        verify_entry(
+            &fact.proof,
+            header,
+            &StateKey::Currency(fact.code().clone()),
+            Some(&value),
+            || format!("currency {}", fact.code()),
+        )?;
+    }
+    Ok(())
+}
+
+/// Checks one state entry, present with `value` or absent, against the
+/// header's state root: the one path every state claim takes.
+pub fn verify_entry(
+    proof: &StateProof,
+    header: &BlockHeader,
+    key: &StateKey,
+    value: Option<&[u8]>,
+    what: impl FnOnce() -> String,
+) -> Result<(), VerifyError> {
+    proof
+        .verify(&header.state_root, &key.to_bytes(), value)
+        .map_err(|source| VerifyError::State {
+            what: what(),
+            source,
+        })
+}
+
+/// The single-byte changes of `receipt`'s binary form (each byte XORed
+/// with each of `masks`) that still decode and verify under `anchor`:
+/// empty for a receipt in which every byte counts. For tests, here and in
+/// the CLI's integration tests.
+pub fn accepted_flips(receipt: &Receipt, anchor: &TrustAnchor, masks: &[u8]) -> Vec<(usize, u8)> {
+    let bytes = receipt.to_bytes();
+    let mut accepted = Vec::new();
+    for index in 0..bytes.len() {
+        for &mask in masks {
+            let mut tampered = bytes.clone();
+            tampered[index] ^= mask;
+            let verifies = Receipt::from_bytes(&tampered)
+                .ok()
+                .is_some_and(|decoded| verify(&decoded, anchor).is_ok());
+            if verifies {
+                accepted.push((index, mask));
+            }
+        }
+    }
+    accepted
+}
