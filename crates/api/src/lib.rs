@@ -18,6 +18,7 @@
 pub mod account;
 pub mod block;
 pub mod civil;
+pub mod credential;
 pub mod decimal;
 pub mod limits;
 pub mod obligation;
@@ -29,6 +30,10 @@ pub mod tx_text;
 
 pub use account::{AccountKindView, AccountTxItem, AccountTxsPage, AccountView, BalanceView};
 pub use block::{BlockView, RoundView};
+pub use credential::{
+    ApplicationView, ApplicationsPage, CredentialStatusProof, CredentialView, CredentialsPage,
+    StatusListView,
+};
 pub use obligation::{
     ObligationHistoryItem, ObligationHistoryPage, ObligationReport, ObligationStatusFilter,
     ObligationStatusView, ObligationView, ObligationsPage,
@@ -104,6 +109,18 @@ use utoipa::OpenApi;
         obligation::PayObligationView,
         obligation::ObligationReasonView,
         obligation::DecideAppealView,
+        ApplicationView,
+        ApplicationsPage,
+        credential::InfoRoundView,
+        credential::ApplicationDecisionView,
+        CredentialView,
+        CredentialsPage,
+        credential::StatusChangeView,
+        CredentialStatusProof,
+        StatusListView,
+        credential::FeeView,
+        credential::ApplicationOpView,
+        credential::CredentialOpView,
     ))
 )]
 pub struct ApiDoc;
