@@ -11,8 +11,8 @@
 //! This module knows nothing of the consensus engine, the network or the
 //! clock: callers pass block time in.
 
-use crate::indexes;
 use crate::limits::SPECULATIVE_BLOCKS_MAX;
+use crate::{credential_indexes, indexes};
 use cityledger_state::genesis::genesis_writes;
 use cityledger_state::{BlockEnv, Event, InvalidBlock, Mode, StateRead, WriteSet, execute_block};
 use cityledger_storage::{BlockCommit, Committed, Store, StoreError};
@@ -387,7 +387,7 @@ impl Chain {
         let block = &executed.block;
         let hashes = &executed.tx_hashes;
         let account_entries = account_entries(&executed.events);
-        let index_changes = indexes::block_changes(
+        let mut index_changes = indexes::block_changes(
             &TreeView(&parent.state),
             &executed.writes,
             &executed.events,
@@ -395,6 +395,14 @@ impl Chain {
             block.header.height,
             block.header.timestamp_ms,
         );
+        index_changes.extend(credential_indexes::block_changes(
+            &TreeView(&parent.state),
+            &executed.writes,
+            &executed.events,
+            hashes,
+            block.header.height,
+            block.header.timestamp_ms,
+        ));
         let outcomes_bytes = borsh::to_vec(executed.outcomes.as_ref())
             .expect("borsh encoding into a Vec is infallible");
         let events_bytes =
