@@ -3,6 +3,7 @@
 
 mod bench;
 mod commands;
+mod credential;
 mod home;
 mod obligation;
 mod simulate;
@@ -92,6 +93,14 @@ enum Command {
     /// Obligations: fines, tolls, taxes, tuition and fees owed to agencies.
     #[command(subcommand)]
     Obligation(obligation::ObligationCommand),
+    /// Applications for citizen services: licence and passport renewals,
+    /// visas, cards; their fees, review and decision.
+    #[command(subcommand)]
+    Application(credential::ApplicationCommand),
+    /// Credentials: show, renew, suspend, reinstate, revoke, check the
+    /// status with a proof, export as a W3C Verifiable Credential.
+    #[command(subcommand)]
+    Credential(credential::CredentialCommand),
 }
 
 #[derive(Subcommand)]
@@ -190,5 +199,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Query(QueryCommand::Status { node }) => commands::status(&node, json),
         Command::Bench(args) => bench::run(args, json),
         Command::Obligation(command) => obligation::run(command, json),
+        Command::Application(command) => credential::run_application(command, json),
+        Command::Credential(command) => credential::run_credential(command, json),
     }
 }
