@@ -101,7 +101,8 @@ pub struct SubmitArgs {
 #[derive(Args)]
 pub struct MessageArgs {
     /// The application or credential id.
-    id: String,
+    #[arg(value_name = "ID")]
+    subject: String,
     #[command(flatten)]
     signer: SignerArgs,
     /// The request, or the reason.
@@ -113,7 +114,8 @@ pub struct MessageArgs {
 #[derive(Args)]
 pub struct RespondArgs {
     /// The application id.
-    id: String,
+    #[arg(value_name = "ID")]
+    subject: String,
     #[command(flatten)]
     signer: SignerArgs,
     /// The answer.
@@ -128,7 +130,8 @@ pub struct RespondArgs {
 #[derive(Args)]
 pub struct ApproveArgs {
     /// The application id.
-    id: String,
+    #[arg(value_name = "ID")]
+    subject: String,
     #[command(flatten)]
     signer: SignerArgs,
     /// A claim of the credential, `name=VALUE` as for `--field`.
@@ -180,7 +183,8 @@ pub struct CredentialListArgs {
 #[derive(Args)]
 pub struct ShowArgs {
     /// The id.
-    id: String,
+    #[arg(value_name = "ID")]
+    subject: String,
     /// Node URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     node: String,
@@ -190,7 +194,8 @@ pub struct ShowArgs {
 #[derive(Args)]
 pub struct RenewArgs {
     /// The credential id.
-    id: String,
+    #[arg(value_name = "ID")]
+    subject: String,
     #[command(flatten)]
     signer: SignerArgs,
     /// New end of validity, YYYY-MM-DD (valid until the end of that day).
@@ -205,7 +210,8 @@ pub struct RenewArgs {
 #[derive(Args)]
 pub struct StatusArgs {
     /// The credential id.
-    id: String,
+    #[arg(value_name = "ID")]
+    subject: String,
     /// Node URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     node: String,
@@ -221,7 +227,8 @@ pub struct StatusArgs {
 #[derive(Args)]
 pub struct ExportArgs {
     /// The credential id.
-    id: String,
+    #[arg(value_name = "ID")]
+    subject: String,
     #[command(flatten)]
     signer: SignerArgs,
     /// Where the issuer publishes its status lists; the node by default.
@@ -433,7 +440,7 @@ fn decide(
     done: &str,
     op: impl FnOnce(Digest, Reason) -> ApplicationOp,
 ) -> Result<()> {
-    let id = parse_id(&args.id)?;
+    let id = parse_id(&args.subject)?;
     let op = op(id, reason(&args.reason)?);
     let node = args.signer.node.clone();
     let (_, status) = Signing::new(&args.signer)?.submit_action(Action::Application(op))?;
@@ -441,7 +448,7 @@ fn decide(
 }
 
 fn respond(args: RespondArgs, json: bool) -> Result<()> {
-    let id = parse_id(&args.id)?;
+    let id = parse_id(&args.subject)?;
     let op = ApplicationOp::Respond {
         application: id,
         response: Reason::new(args.message.as_str()).context("--message")?,
@@ -453,7 +460,7 @@ fn respond(args: RespondArgs, json: bool) -> Result<()> {
 }
 
 fn approve(args: ApproveArgs, json: bool) -> Result<()> {
-    let id = parse_id(&args.id)?;
+    let id = parse_id(&args.subject)?;
     let (claims, salts) = parse_fields(&args.claims)?;
     let op = ApplicationOp::Approve {
         application: id,
@@ -532,7 +539,7 @@ fn list_applications(args: ApplicationListArgs, json: bool) -> Result<()> {
 }
 
 fn show_application(args: ShowArgs, json: bool) -> Result<()> {
-    let id = parse_id(&args.id)?;
+    let id = parse_id(&args.subject)?;
     let client = client(&args.node)?;
     let (view, history) = block_on(async {
         let view = client
@@ -590,7 +597,7 @@ fn print_history(items: &[cityledger_api::ObligationHistoryItem]) {
 }
 
 fn show_credential(args: ShowArgs, json: bool) -> Result<()> {
-    let id = parse_id(&args.id)?;
+    let id = parse_id(&args.subject)?;
     let client = client(&args.node)?;
     let (view, history) = block_on(async {
         let view = client
@@ -664,7 +671,7 @@ fn list_credentials(args: CredentialListArgs, json: bool) -> Result<()> {
 }
 
 fn renew(args: RenewArgs, json: bool) -> Result<()> {
-    let id = parse_id(&args.id)?;
+    let id = parse_id(&args.subject)?;
     let valid_until_ms = match (&args.until, args.days) {
         (Some(date), _) => {
             let day = civil::day_of_date(date).context("--until")?;
@@ -686,7 +693,7 @@ fn change(
     done: &str,
     op: impl FnOnce(Digest, Reason) -> CredentialOp,
 ) -> Result<()> {
-    let id = parse_id(&args.id)?;
+    let id = parse_id(&args.subject)?;
     let op = op(id, reason(&args.reason)?);
     submit_change(&args.signer, op, &id, done, json)
 }
@@ -725,7 +732,7 @@ fn parse_at(text: &str) -> Result<u64> {
 }
 
 fn status(args: StatusArgs, json: bool) -> Result<()> {
-    let id = parse_id(&args.id)?;
+    let id = parse_id(&args.subject)?;
     let moment = match (args.height, &args.at) {
         (Some(height), _) => Moment::Height(height),
         (None, Some(at)) => Moment::Time(parse_at(at)?),
@@ -767,7 +774,7 @@ fn status(args: StatusArgs, json: bool) -> Result<()> {
 }
 
 fn export_vc(args: ExportArgs) -> Result<()> {
-    let id = parse_id(&args.id)?;
+    let id = parse_id(&args.subject)?;
     let signing = Signing::new(&args.signer)?;
     let client = client(&args.signer.node)?;
     let (view, proof) = block_on(async {

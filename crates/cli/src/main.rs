@@ -203,3 +203,15 @@ fn run(cli: Cli) -> Result<()> {
         Command::Credential(command) => credential::run_credential(command, json),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Clap checks a command line's definition only when it is parsed; a
+    /// clash of two arguments' names would panic at the first use.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+}

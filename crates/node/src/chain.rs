@@ -387,22 +387,20 @@ impl Chain {
         let block = &executed.block;
         let hashes = &executed.tx_hashes;
         let account_entries = account_entries(&executed.events);
-        let mut index_changes = indexes::block_changes(
-            &TreeView(&parent.state),
-            &executed.writes,
-            &executed.events,
-            hashes,
-            block.header.height,
-            block.header.timestamp_ms,
-        );
-        index_changes.extend(credential_indexes::block_changes(
-            &TreeView(&parent.state),
-            &executed.writes,
-            &executed.events,
-            hashes,
-            block.header.height,
-            block.header.timestamp_ms,
-        ));
+        // Each domain's indexes, from the same diff and events.
+        let index_changes: Vec<_> = [indexes::block_changes, credential_indexes::block_changes]
+            .iter()
+            .flat_map(|changes| {
+                changes(
+                    &TreeView(&parent.state),
+                    &executed.writes,
+                    &executed.events,
+                    hashes,
+                    block.header.height,
+                    block.header.timestamp_ms,
+                )
+            })
+            .collect();
         let outcomes_bytes = borsh::to_vec(executed.outcomes.as_ref())
             .expect("borsh encoding into a Vec is infallible");
         let events_bytes =
