@@ -237,6 +237,9 @@ fn validate_services(
             ));
         }
         if let Some(fee) = &service.fee {
+            if fee.due_ms > cityledger_types::limits::DUE_HORIZON_MS_MAX {
+                return Err(bad("its fee is due later than an obligation may be"));
+            }
             let kind_known = org
                 .obligation_kinds
                 .iter()

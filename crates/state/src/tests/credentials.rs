@@ -646,3 +646,122 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn agencies_define_services_credential_types_and_issuer_keys_as_data() {
+    use cityledger_types::application::{EvidenceNames, Fee, ServiceRecord};
+    use cityledger_types::credential::{CredentialRoles, FieldSpecs};
+    use cityledger_types::tx::Roles;
+    use cityledger_types::{CredentialType, KindName};
+    let mut chain = Chain::new();
+    let (alice_key, _) = citizen(1);
+    let transport = chain.admins[TRANSPORT].clone();
+    let role = |name: &str| Roles(vec![RoleName::new(name).unwrap()]);
+    let boat = CredentialType::new("boat_licence").unwrap();
+    let define_type = credential_op(CredentialOp::DefineType {
+        org: org("transport"),
+        credential_type: boat.clone(),
+        roles: CredentialRoles {
+            issue: role("harbour.master"),
+            renew: role("harbour.master"),
+            suspend: role("harbour.master"),
+            revoke: role("harbour.master"),
+        },
+    });
+    let service = |fee: Option<Fee>, credential_type: &CredentialType, validity_ms_max| {
+        Action::Application(ApplicationOp::DefineService {
+            org: org("transport"),
+            service: ServiceName::new("boat_licence").unwrap(),
+            definition: ServiceRecord {
+                decide: role("harbour.master"),
+                fee,
+                evidence: EvidenceNames(vec![FieldName::new("sailing_test").unwrap()]),
+                fields: FieldSpecs::default(),
+                credential_type: credential_type.clone(),
+                validity_ms_max,
+            },
+        })
+    };
+    let fee = |amount, kind: &str| {
+        Some(Fee {
+            amount: Amount(amount),
+            currency: city(),
+            obligation_kind: KindName::new(kind).unwrap(),
+            due_ms: DAY,
+        })
+    };
+    let (outcome, _) = chain.submit_one(&alice_key, define_type.clone());
+    assert!(rejected(RejectCode::MissingRole)(&outcome), "{outcome:?}");
+    let cases: Vec<(&str, Action, RejectCode)> = vec![
+        (
+            "a type not defined yet",
+            service(fee(500, "application_fee"), &boat, DAY),
+            RejectCode::UnknownCredentialType,
+        ),
+        (
+            "a citizen defining",
+            service(None, &CredentialType::new("driver_licence").unwrap(), DAY),
+            RejectCode::MissingRole,
+        ),
+    ];
+    for (case, action, code) in cases {
+        let signer = if case.starts_with("a citizen") {
+            &alice_key
+        } else {
+            &transport
+        };
+        let (outcome, _) = chain.submit_one(signer, action);
+        assert!(rejected(code)(&outcome), "{case}: {outcome:?}");
+    }
+    chain.applied(&transport, define_type);
+    let cases: Vec<(&str, Action, RejectCode)> = vec![
+        (
+            "a zero fee",
+            service(fee(0, "application_fee"), &boat, DAY),
+            RejectCode::BadTerms,
+        ),
+        (
+            "an unknown fee kind",
+            service(fee(500, "boat_fee"), &boat, DAY),
+            RejectCode::UnknownKind,
+        ),
+        (
+            "no validity",
+            service(fee(500, "application_fee"), &boat, 0),
+            RejectCode::BadTerms,
+        ),
+    ];
+    for (case, action, code) in cases {
+        let (outcome, _) = chain.submit_one(&transport, action);
+        assert!(rejected(code)(&outcome), "{case}: {outcome:?}");
+    }
+    chain.applied(&transport, service(fee(500, "application_fee"), &boat, DAY));
+    let (harbour_key, _) = citizen(8);
+    let master = Action::Governance(GovernanceOp::SetMember {
+        org: org("transport"),
+        member: harbour_key.public_key(),
+        roles: role("harbour.master"),
+    });
+    chain.applied(&transport, master);
+    let submit = Action::Application(ApplicationOp::Submit {
+        org: org("transport"),
+        service: ServiceName::new("boat_licence").unwrap(),
+        fields: Fields::default(),
+        documents: documents(&["sailing_test"]),
+    });
+    let id = application_id(&chain.applied(&alice_key, submit));
+    // The admin lacks the harbour master's role; the harbour master has it.
+    let (outcome, _) = chain.submit_one(&transport, approve_plain(id));
+    assert!(rejected(RejectCode::MissingRole)(&outcome), "{outcome:?}");
+    let (outcome, _) = chain.submit_one(&harbour_key, approve_plain(id));
+    assert!(rejected(RejectCode::FeeUnpaid)(&outcome), "{outcome:?}");
+    // A new issuer key: the old one stays, for credentials it signed.
+    let rotate = credential_op(CredentialOp::SetIssuerKey {
+        org: org("transport"),
+        key: harbour_key.public_key(),
+    });
+    chain.applied(&transport, rotate);
+    let keys: IssuerKeys = chain.load(&StateKey::IssuerKeys(org("transport"))).unwrap();
+    assert_eq!(keys.current(), Some(&harbour_key.public_key()));
+    assert_eq!(keys.at(0), Some(&transport.public_key()));
+}
