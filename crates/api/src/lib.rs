@@ -17,6 +17,7 @@
 
 pub mod account;
 pub mod block;
+pub mod credential;
 pub mod decimal;
 pub mod limits;
 pub mod obligation;
@@ -30,6 +31,10 @@ pub mod tx_text;
 pub use account::{AccountKindView, AccountTxItem, AccountTxsPage, AccountView, BalanceView};
 pub use block::{BlockView, RoundView};
 pub use cityledger_types::civil;
+pub use credential::{
+    ApplicationView, ApplicationsPage, CredentialStatusProof, CredentialView, CredentialsPage,
+    StatusListView,
+};
 pub use obligation::{
     ObligationHistoryItem, ObligationHistoryPage, ObligationReport, ObligationStatusFilter,
     ObligationStatusView, ObligationView, ObligationsPage,
@@ -107,6 +112,18 @@ use utoipa::OpenApi;
         obligation::ObligationReasonView,
         obligation::DecideAppealView,
         ReceiptView,
+        ApplicationView,
+        ApplicationsPage,
+        credential::InfoRoundView,
+        credential::ApplicationDecisionView,
+        CredentialView,
+        CredentialsPage,
+        credential::StatusChangeView,
+        CredentialStatusProof,
+        StatusListView,
+        credential::FeeView,
+        credential::ApplicationOpView,
+        credential::CredentialOpView,
     ))
 )]
 pub struct ApiDoc;

@@ -30,6 +30,9 @@ pub const REPORT_DAYS_MAX: u32 = 366;
 /// so that a filter that matches little cannot make one request scan a
 /// whole agency's obligations; the page then carries a cursor to go on.
 pub const OBLIGATION_SCAN_MAX: usize = 2000;
+/// Most index entries one application or credential listing page reads
+/// before it answers, for the same reason as `OBLIGATION_SCAN_MAX`.
+pub const LISTING_SCAN_MAX: usize = 2000;
 /// Longest account history cursor, in bytes. Cursors are opaque to clients.
 pub const CURSOR_BYTES_MAX: usize = 256;
 

@@ -94,6 +94,22 @@ pub mod code {
     /// The transaction is not finalized (pending or unknown), so there is
     /// no receipt for it yet.
     pub const TX_NOT_FINALIZED: &str = "tx_not_finalized";
+    /// No application with that id.
+    pub const APPLICATION_NOT_FOUND: &str = "application_not_found";
+    /// No credential with that id.
+    pub const CREDENTIAL_NOT_FOUND: &str = "credential_not_found";
+    /// A status filter of applications is neither `open` nor `decided`.
+    pub const BAD_APPLICATION_STATUS: &str = "bad_application_status";
+    /// A status list purpose is neither `revocation` nor `suspension`.
+    pub const BAD_PURPOSE: &str = "bad_purpose";
+    /// A height or a block time is not a decimal number.
+    pub const BAD_MOMENT: &str = "bad_moment";
+    /// Both a height and a time were given; ask for one.
+    pub const AMBIGUOUS_MOMENT: &str = "ambiguous_moment";
+    /// The height asked about is not finalized yet.
+    pub const HEIGHT_NOT_FINALIZED: &str = "height_not_finalized";
+    /// A status list number is not a decimal number.
+    pub const BAD_LIST: &str = "bad_list";
 }
 
 /// An RFC 9457 problem document.

@@ -364,6 +364,10 @@ pub enum ActionView {
     DecideAppeal(DecideAppealView),
     /// Cancel an obligation.
     CancelObligation(ObligationReasonView),
+    /// An application operation, tagged by `op`.
+    Application(crate::credential::ApplicationOpView),
+    /// A credential operation, tagged by `op`.
+    Credential(crate::credential::CredentialOpView),
 }
 
 impl From<LedgerOpView> for ActionView {
@@ -398,6 +402,8 @@ impl From<&Action> for ActionView {
                 })
             }
             Action::Obligation(op) => ActionView::from(op),
+            Action::Application(op) => ActionView::Application(op.into()),
+            Action::Credential(op) => ActionView::Credential(op.into()),
         }
     }
 }

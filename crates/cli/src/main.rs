@@ -3,6 +3,7 @@
 
 mod bench;
 mod commands;
+mod credential;
 mod home;
 mod obligation;
 mod printable;
@@ -100,6 +101,14 @@ enum Command {
     /// Check a receipt offline against a genesis or checkpoint you trust;
     /// exits 0 only if it is valid.
     Verify(receipts::VerifyArgs),
+    /// Applications for citizen services: licence and passport renewals,
+    /// visas, cards; their fees, review and decision.
+    #[command(subcommand)]
+    Application(credential::ApplicationCommand),
+    /// Credentials: show, renew, suspend, reinstate, revoke, check the
+    /// status with a proof, export as a W3C Verifiable Credential.
+    #[command(subcommand)]
+    Credential(credential::CredentialCommand),
 }
 
 #[derive(Subcommand)]
@@ -200,5 +209,19 @@ fn run(cli: Cli) -> Result<()> {
         Command::Obligation(command) => obligation::run(command, json),
         Command::Receipt(command) => receipts::receipt(command, json),
         Command::Verify(args) => receipts::verify_file(args, json),
+        Command::Application(command) => credential::run_application(command, json),
+        Command::Credential(command) => credential::run_credential(command, json),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Clap checks a command line's definition only when it is parsed; a
+    /// clash of two arguments' names would panic at the first use.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
     }
 }

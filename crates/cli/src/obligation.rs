@@ -252,15 +252,18 @@ pub fn run(command: ObligationCommand, json: bool) -> Result<()> {
 }
 
 /// A signer ready to sign: its key, the genesis and a client id.
-struct Signing {
-    key: SecretKey,
-    genesis: Genesis,
+pub(crate) struct Signing {
+    /// The signer's key.
+    pub(crate) key: SecretKey,
+    /// The chain's genesis.
+    pub(crate) genesis: Genesis,
     id: ClientTxId,
     node: String,
 }
 
 impl Signing {
-    fn new(args: &SignerArgs) -> Result<Signing> {
+    /// The signer of `args`, from its home.
+    pub(crate) fn new(args: &SignerArgs) -> Result<Signing> {
         let home = Home::new(&args.home);
         let id = args.tx_id()?;
         Ok(Signing {
@@ -273,12 +276,18 @@ impl Signing {
 
     /// Signs `op`, submits it and waits for finality; fails on rejection.
     fn submit(self, op: ObligationOp) -> Result<(Digest, TxStatusView)> {
+        self.submit_action(Action::Obligation(op))
+    }
+
+    /// Signs `action`, submits it and waits for finality; fails on
+    /// rejection with the node's reason code.
+    pub(crate) fn submit_action(self, action: Action) -> Result<(Digest, TxStatusView)> {
         let tx = sign_tx(
             &self.key,
             self.genesis.chain_id.clone(),
             self.id,
             now_ms() + TX_LIFETIME_MS,
-            Action::Obligation(op),
+            action,
         );
         let status = block_on(submit_and_wait(&self.node, &tx))?;
         applied(&status)?;
@@ -303,7 +312,8 @@ fn applied(status: &TxStatusView) -> Result<()> {
     }
 }
 
-fn height_of(status: &TxStatusView) -> u64 {
+/// The height a finalized transaction was included at; 0 otherwise.
+pub(crate) fn height_of(status: &TxStatusView) -> u64 {
     match status {
         TxStatusView::Finalized { height, .. } => height.0,
         _ => 0,

@@ -16,12 +16,14 @@
 
 mod backoff;
 mod client;
+mod credentials;
 mod error;
 pub mod limits;
 mod obligations;
 mod txs;
 
 pub use client::Client;
+pub use credentials::{ApplicationFilter, Moment};
 pub use error::ClientError;
 pub use obligations::ObligationFilter;
 pub use txs::{Transfer, sign_tx, transfer_tx};

@@ -111,7 +111,9 @@ pub fn history_prefix(id: &Digest) -> Vec<u8> {
     key
 }
 
-fn push_org(key: &mut Vec<u8>, org: &OrgName) {
+/// Appends `org` as its length and its name, so that one name is never a
+/// prefix of another's keys.
+pub(crate) fn push_org(key: &mut Vec<u8>, org: &OrgName) {
     // Organisation names are at most ORG_NAME_BYTES_MAX (32) bytes.
     key.push(org.as_str().len() as u8);
     key.extend_from_slice(org.as_str().as_bytes());
@@ -172,23 +174,42 @@ pub fn block_changes(
         let Some(tx) = hashes.get(*position as usize) else {
             continue;
         };
-        let mut key = history_prefix(&id);
-        key.extend_from_slice(&height.0.to_be_bytes());
-        // Events per block are bounded far below u32::MAX.
-        key.extend_from_slice(&(index as u32).to_be_bytes());
-        let item = ObligationHistoryItem {
-            height,
-            timestamp_ms,
-            tx: *tx,
-            event: serde_json::to_value(event).expect("events serialize to JSON"),
-        };
-        let value = serde_json::to_vec(&item).expect("history items serialize to JSON");
-        changes.push(IndexChange {
-            key,
-            value: Some(value),
-        });
+        changes.push(history_change(
+            history_prefix(&id),
+            (height, timestamp_ms),
+            index,
+            tx,
+            event,
+        ));
     }
     changes
+}
+
+/// The history entry of `event`, the `index`th of the block at `(height,
+/// block time)`, written by transaction `tx`, under `prefix` (the history
+/// of one record). Every domain's history has this one shape.
+pub(crate) fn history_change(
+    prefix: Vec<u8>,
+    (height, timestamp_ms): (Height, u64),
+    index: usize,
+    tx: &Digest,
+    event: &Event,
+) -> IndexChange {
+    let mut key = prefix;
+    key.extend_from_slice(&height.0.to_be_bytes());
+    // Events per block are bounded far below u32::MAX.
+    key.extend_from_slice(&(index as u32).to_be_bytes());
+    let item = ObligationHistoryItem {
+        height,
+        timestamp_ms,
+        tx: *tx,
+        event: serde_json::to_value(event).expect("events serialize to JSON"),
+    };
+    let value = serde_json::to_vec(&item).expect("history items serialize to JSON");
+    IndexChange {
+        key,
+        value: Some(value),
+    }
 }
 
 fn decode(bytes: &[u8]) -> ObligationRecord {

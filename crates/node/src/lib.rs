@@ -12,6 +12,7 @@ pub mod chain;
 pub mod config;
 pub mod consensus;
 pub mod core;
+pub mod credential_indexes;
 pub mod indexes;
 pub mod limits;
 pub mod mempool;

@@ -3,7 +3,8 @@
 
 use cityledger_types::obligation::{AppealDecision, ObligationStatus};
 use cityledger_types::{
-    Address, Amount, CurrencyCode, Digest, KindName, OrgName, PublicKey, RoleName,
+    Address, Amount, CredentialType, CurrencyCode, Digest, KindName, OrgName, PublicKey, RoleName,
+    ServiceName,
 };
 use serde::Serialize;
 
@@ -167,6 +168,151 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// A citizen service was defined or redefined.
+    ServiceDefined {
+        /// Deciding organisation.
+        org: OrgName,
+        /// The service.
+        service: ServiceName,
+    },
+    /// An application was submitted (and its fee raised).
+    ApplicationSubmitted {
+        /// Its id.
+        application: Digest,
+        /// Deciding organisation.
+        org: OrgName,
+        /// The service.
+        service: ServiceName,
+        /// The applicant's account.
+        applicant: Address,
+        /// The fee's obligation, if the service has a fee.
+        fee_obligation: Option<Digest>,
+    },
+    /// The agency asked the applicant for more information.
+    ApplicationInfoRequested {
+        /// Its id.
+        application: Digest,
+        /// Deciding organisation.
+        org: OrgName,
+        /// The applicant's account.
+        applicant: Address,
+        /// The role under which it was asked.
+        role: RoleName,
+        /// What is needed.
+        request: String,
+    },
+    /// The applicant answered.
+    ApplicationResponded {
+        /// Its id.
+        application: Digest,
+        /// Deciding organisation.
+        org: OrgName,
+        /// The applicant's account.
+        applicant: Address,
+        /// Documents added with the answer.
+        documents: u32,
+    },
+    /// An application was approved and its credential issued.
+    ApplicationApproved {
+        /// Its id.
+        application: Digest,
+        /// Deciding organisation.
+        org: OrgName,
+        /// The applicant's account.
+        applicant: Address,
+        /// The role under which it was approved.
+        role: RoleName,
+        /// The credential issued.
+        credential: Digest,
+    },
+    /// An application was rejected.
+    ApplicationRejected {
+        /// Its id.
+        application: Digest,
+        /// Deciding organisation.
+        org: OrgName,
+        /// The applicant's account.
+        applicant: Address,
+        /// The role under which it was rejected.
+        role: RoleName,
+        /// Why.
+        reason: String,
+    },
+    /// A credential type was defined or redefined.
+    CredentialTypeDefined {
+        /// Organisation.
+        org: OrgName,
+        /// The type.
+        credential_type: CredentialType,
+    },
+    /// A credential was issued.
+    CredentialIssued {
+        /// Its id.
+        credential: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// Its type.
+        credential_type: CredentialType,
+        /// The holder's account.
+        holder: Address,
+        /// Start of validity, ms.
+        valid_from_ms: u64,
+        /// End of validity (exclusive), ms.
+        valid_until_ms: u64,
+        /// The application approved, if any.
+        application: Option<Digest>,
+    },
+    /// A credential's validity was extended.
+    CredentialRenewed {
+        /// Its id.
+        credential: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// The holder's account.
+        holder: Address,
+        /// The new end of validity (exclusive), ms.
+        valid_until_ms: u64,
+    },
+    /// A credential was suspended.
+    CredentialSuspended {
+        /// Its id.
+        credential: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// The holder's account.
+        holder: Address,
+        /// Why.
+        reason: String,
+    },
+    /// A suspension was lifted.
+    CredentialReinstated {
+        /// Its id.
+        credential: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// The holder's account.
+        holder: Address,
+        /// Why.
+        reason: String,
+    },
+    /// A credential was revoked.
+    CredentialRevoked {
+        /// Its id.
+        credential: Digest,
+        /// Issuing organisation.
+        issuer: OrgName,
+        /// The holder's account.
+        holder: Address,
+        /// Why.
+        reason: String,
+    },
+    /// An organisation named the key that signs its exported credentials.
+    IssuerKeySet {
+        /// Organisation.
+        org: OrgName,
+        /// The key.
+        key: PublicKey,
+    },
 }
 
 impl Event {
@@ -177,6 +323,16 @@ impl Event {
                 vec![*from, *to]
             }
             Event::ObligationIssued { payer, .. } => vec![*payer],
+            Event::ApplicationSubmitted { applicant, .. }
+            | Event::ApplicationInfoRequested { applicant, .. }
+            | Event::ApplicationResponded { applicant, .. }
+            | Event::ApplicationApproved { applicant, .. }
+            | Event::ApplicationRejected { applicant, .. } => vec![*applicant],
+            Event::CredentialIssued { holder, .. }
+            | Event::CredentialRenewed { holder, .. }
+            | Event::CredentialSuspended { holder, .. }
+            | Event::CredentialReinstated { holder, .. }
+            | Event::CredentialRevoked { holder, .. } => vec![*holder],
             _ => Vec::new(),
         }
     }
@@ -206,6 +362,43 @@ impl Event {
             | Event::ObligationAppealed { issuer, .. }
             | Event::ObligationDecided { issuer, .. }
             | Event::ObligationCancelled { issuer, .. } => Some(issuer),
+            Event::ServiceDefined { org, .. }
+            | Event::ApplicationSubmitted { org, .. }
+            | Event::ApplicationInfoRequested { org, .. }
+            | Event::ApplicationResponded { org, .. }
+            | Event::ApplicationApproved { org, .. }
+            | Event::ApplicationRejected { org, .. }
+            | Event::CredentialTypeDefined { org, .. }
+            | Event::IssuerKeySet { org, .. } => Some(org),
+            Event::CredentialIssued { issuer, .. }
+            | Event::CredentialRenewed { issuer, .. }
+            | Event::CredentialSuspended { issuer, .. }
+            | Event::CredentialReinstated { issuer, .. }
+            | Event::CredentialRevoked { issuer, .. } => Some(issuer),
+            _ => None,
+        }
+    }
+
+    /// The application this event is about, for its history.
+    pub fn application(&self) -> Option<Digest> {
+        match self {
+            Event::ApplicationSubmitted { application, .. }
+            | Event::ApplicationInfoRequested { application, .. }
+            | Event::ApplicationResponded { application, .. }
+            | Event::ApplicationApproved { application, .. }
+            | Event::ApplicationRejected { application, .. } => Some(*application),
+            _ => None,
+        }
+    }
+
+    /// The credential this event is about, for its history.
+    pub fn credential(&self) -> Option<Digest> {
+        match self {
+            Event::CredentialIssued { credential, .. }
+            | Event::CredentialRenewed { credential, .. }
+            | Event::CredentialSuspended { credential, .. }
+            | Event::CredentialReinstated { credential, .. }
+            | Event::CredentialRevoked { credential, .. } => Some(*credential),
             _ => None,
         }
     }

@@ -10,7 +10,7 @@ use crate::audit::assert_balanced;
 use crate::events::Event;
 use crate::outcome::Rejection;
 use crate::view::{Layer, StateRead, WriteSet};
-use crate::{governance, ledger, obligations};
+use crate::{applications, credentials, governance, ledger, obligations};
 use cityledger_types::limits::{CHARGES_PER_BLOCK_MAX, TX_EXPIRY_HORIZON_MS_MAX};
 use cityledger_types::records::{ChainRecord, StateKey, TxIdRecord};
 use cityledger_types::tx::{Action, LedgerOp};
@@ -266,6 +266,14 @@ fn apply_action(
             };
             obligations::apply(layer, &context, op, events).map_err(|r| (0, r))
         }
+        Action::Application(op) => {
+            let context = op_context(env, signer, hash);
+            applications::apply(layer, &context, env.height, op, events).map_err(|r| (0, r))
+        }
+        Action::Credential(op) => {
+            let context = op_context(env, signer, hash);
+            credentials::apply(layer, &context, env.height, op, events).map_err(|r| (0, r))
+        }
     }
 }
 
@@ -285,4 +293,18 @@ fn apply_ledger(
         timestamp_ms: env.timestamp_ms,
     };
     ledger::apply(layer, &context, op, events).map_err(|r| (op_index, r))
+}
+
+/// The context of a transaction's single operation.
+fn op_context<'a>(
+    env: &BlockEnv,
+    signer: &'a cityledger_types::PublicKey,
+    hash: &'a Digest,
+) -> ledger::OpContext<'a> {
+    ledger::OpContext {
+        signer,
+        tx_hash: hash,
+        op_index: 0,
+        timestamp_ms: env.timestamp_ms,
+    }
 }

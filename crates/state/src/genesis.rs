@@ -55,6 +55,16 @@ pub enum GenesisError {
         /// The organisation.
         org: String,
     },
+    /// A citizen service's terms are invalid.
+    #[error("genesis service {service} of {org}: {reason}")]
+    Service {
+        /// The organisation.
+        org: String,
+        /// The service.
+        service: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 fn check_count(field: &'static str, count: usize, limit: usize) -> Result<(), GenesisError> {
@@ -110,6 +120,7 @@ pub fn validate(genesis: &Genesis) -> Result<(), GenesisError> {
         check_unique("members", members.iter().map(String::as_str))?;
         check_unique("accounts", org.accounts.iter().map(|a| a.name.as_str()))?;
         validate_kinds(&org.obligation_kinds)?;
+        validate_services(genesis, org)?;
         let has_admin = org
             .members
             .iter()
@@ -153,6 +164,91 @@ fn validate_kinds(
                     count: roles.len(),
                     limit: ROLES_PER_MEMBER_MAX,
                 });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn validate_services(
+    genesis: &Genesis,
+    org: &cityledger_types::genesis::GenesisOrg,
+) -> Result<(), GenesisError> {
+    use cityledger_types::limits::{
+        EVIDENCE_PER_SERVICE_MAX, GENESIS_SERVICES_PER_ORG_MAX, VALIDITY_MS_MAX,
+    };
+    for (field, count) in [
+        ("services", org.services.len()),
+        ("credential_types", org.credential_types.len()),
+    ] {
+        if count > GENESIS_SERVICES_PER_ORG_MAX {
+            return Err(GenesisError::Count {
+                field,
+                count,
+                limit: GENESIS_SERVICES_PER_ORG_MAX,
+            });
+        }
+    }
+    check_unique("services", org.services.iter().map(|s| s.service.as_str()))?;
+    check_unique(
+        "credential_types",
+        org.credential_types
+            .iter()
+            .map(|t| t.credential_type.as_str()),
+    )?;
+    for kind in &org.credential_types {
+        for roles in [
+            &kind.issue_roles,
+            &kind.renew_roles,
+            &kind.suspend_roles,
+            &kind.revoke_roles,
+        ] {
+            if roles.len() > ROLES_PER_MEMBER_MAX {
+                return Err(GenesisError::Count {
+                    field: "credential roles",
+                    count: roles.len(),
+                    limit: ROLES_PER_MEMBER_MAX,
+                });
+            }
+        }
+    }
+    for service in &org.services {
+        let bad = |reason: &str| GenesisError::Service {
+            org: org.name.to_string(),
+            service: service.service.to_string(),
+            reason: reason.to_owned(),
+        };
+        if service.decide_roles.is_empty() || service.decide_roles.len() > ROLES_PER_MEMBER_MAX {
+            return Err(bad("needs 1 to 16 decide roles"));
+        }
+        if service.evidence.len() > EVIDENCE_PER_SERVICE_MAX {
+            return Err(bad("requires more evidence than allowed"));
+        }
+        if service.validity_ms_max == 0 || service.validity_ms_max > VALIDITY_MS_MAX {
+            return Err(bad("validity_ms_max is out of range"));
+        }
+        if !org
+            .credential_types
+            .iter()
+            .any(|t| t.credential_type == service.credential_type)
+        {
+            return Err(bad(
+                "issues a credential type the organisation does not define",
+            ));
+        }
+        if let Some(fee) = &service.fee {
+            if fee.due_ms > cityledger_types::limits::DUE_HORIZON_MS_MAX {
+                return Err(bad("its fee is due later than an obligation may be"));
+            }
+            let kind_known = org
+                .obligation_kinds
+                .iter()
+                .any(|k| k.kind == fee.obligation_kind);
+            let currency_known = genesis.currencies.iter().any(|c| c.code == fee.currency);
+            if fee.amount.0 == 0 || fee.due_ms == 0 || !kind_known || !currency_known {
+                return Err(bad(
+                    "its fee needs an amount, a due time, a known currency and an obligation kind of the organisation",
+                ));
             }
         }
     }
@@ -212,6 +308,7 @@ pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
                 },
             );
         }
+        write_services(&mut layer, org);
         for kind in &org.obligation_kinds {
             layer.store(
                 &StateKey::ObligationKind(org.name.clone(), kind.kind.clone()),
@@ -226,6 +323,56 @@ pub fn genesis_writes(genesis: &Genesis) -> Result<WriteSet, GenesisError> {
         }
     }
     Ok(layer.into_writes())
+}
+
+/// The credential types, services and issuer key of `org`, checked by
+/// [`validate`].
+fn write_services(layer: &mut Layer<'_>, org: &cityledger_types::genesis::GenesisOrg) {
+    use cityledger_types::application::{EvidenceNames, Fee, ServiceRecord};
+    use cityledger_types::credential::{
+        CredentialRoles, CredentialTypeRecord, IssuerKey, IssuerKeys,
+    };
+    for kind in &org.credential_types {
+        layer.store(
+            &StateKey::CredentialType(org.name.clone(), kind.credential_type.clone()),
+            &CredentialTypeRecord {
+                roles: CredentialRoles {
+                    issue: Roles(kind.issue_roles.clone()),
+                    renew: Roles(kind.renew_roles.clone()),
+                    suspend: Roles(kind.suspend_roles.clone()),
+                    revoke: Roles(kind.revoke_roles.clone()),
+                },
+            },
+        );
+    }
+    for service in &org.services {
+        layer.store(
+            &StateKey::Service(org.name.clone(), service.service.clone()),
+            &ServiceRecord {
+                decide: Roles(service.decide_roles.clone()),
+                fee: service.fee.as_ref().map(|fee| Fee {
+                    amount: fee.amount,
+                    currency: fee.currency.clone(),
+                    obligation_kind: fee.obligation_kind.clone(),
+                    due_ms: fee.due_ms,
+                }),
+                evidence: EvidenceNames(service.evidence.clone()),
+                fields: service.fields.clone(),
+                credential_type: service.credential_type.clone(),
+                validity_ms_max: service.validity_ms_max,
+            },
+        );
+    }
+    if let Some(key) = org.issuer_key {
+        layer.store(
+            &StateKey::IssuerKeys(org.name.clone()),
+            &IssuerKeys(vec![IssuerKey {
+                key,
+                from_height: Height(0),
+                from_ms: 0,
+            }]),
+        );
+    }
 }
 
 /// The organisations of the development chain, in order.
@@ -250,7 +397,7 @@ pub fn dev_obligation_kinds(org: &str) -> &'static [&'static str] {
             "traffic_fine",
             "application_fee",
         ],
-        "transport" => &["toll", "traffic_fine", "road_tax"],
+        "transport" => &["toll", "traffic_fine", "road_tax", "application_fee"],
         "police" => &["speeding_ticket", "traffic_fine"],
         "health" => &["pharmacy_bill", "application_fee"],
         "immigration" => &["application_fee"],
@@ -260,8 +407,10 @@ pub fn dev_obligation_kinds(org: &str) -> &'static [&'static str] {
 }
 
 /// A consortium genesis: each organisation with one admin key holding
-/// every ledger and obligation role, a `main` account, and the obligation
-/// kinds of [`dev_obligation_kinds`]; the `treasury` organisation (or the
+/// every ledger, obligation, application and credential role and signing
+/// its exported credentials, a `main` account, the obligation kinds of
+/// [`dev_obligation_kinds`], and the services and credential types of
+/// [`crate::dev_services`]; the `treasury` organisation (or the
 /// first one, if none is named so) also holds the `issuance` account,
 /// allowed to go negative, and the issuing role; currency `CITY` with two
 /// decimals.
@@ -298,6 +447,7 @@ pub fn consortium_genesis(
                 role(ROLE_OBLIGATIONS_WAIVE),
                 role(ROLE_OBLIGATIONS_DECIDE),
             ];
+            roles.extend(crate::dev_services::dev_service_roles());
             let mut accounts = vec![account("main", 0)];
             if index == issuer {
                 roles.push(role(ROLE_LEDGER_ISSUE));
@@ -317,6 +467,9 @@ pub fn consortium_genesis(
                 members: vec![GenesisMember { key: *admin, roles }],
                 accounts,
                 obligation_kinds,
+                credential_types: crate::dev_services::dev_credential_types(org.as_str()),
+                services: crate::dev_services::dev_services(org.as_str()),
+                issuer_key: Some(*admin),
             }
         })
         .collect();

@@ -5,10 +5,14 @@
 //! from the block), draws no randomness, performs no I/O and iterates no hash
 //! map, so every validator computes the same state root.
 //!
-//! Domains (`governance`, `ledger`, `obligations`) are sibling modules of the same shape:
+//! Domains (`governance`, `ledger`, `obligations`, `applications`,
+//! `credentials`) are sibling modules of the same shape:
 //! an `apply` for their operations, the state keys they own, their checks.
 
+pub mod applications;
 pub mod audit;
+pub mod credentials;
+pub mod dev_services;
 pub mod events;
 pub mod execute;
 pub mod genesis;

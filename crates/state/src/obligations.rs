@@ -107,6 +107,20 @@ fn issue(
         &kind.roles.issue.0,
         &format!("issue {}", issuance.kind),
     )?;
+    raise(layer, context, issuance, events)
+}
+
+/// Creates and books the obligations of `issuance`, with ids from the
+/// transaction of `context`, without asking who may issue them: the caller
+/// has authorised it. An application's fee is raised so, by the applicant,
+/// on the terms the deciding organisation's admin set for its service.
+pub(crate) fn raise(
+    layer: &mut Layer<'_>,
+    context: &OpContext<'_>,
+    issuance: &Issuance,
+    events: &mut Vec<Event>,
+) -> Result<(), Rejection> {
+    load_kind(layer, &issuance.org, &issuance.kind)?;
     check_issuance(layer, context, issuance)?;
     let mut issued_total = 0u128;
     for (index, charge) in issuance.charges.0.iter().enumerate() {

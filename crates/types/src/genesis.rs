@@ -3,10 +3,14 @@
 //! Every node of a network holds the same genesis; its hash is the chain's
 //! root of trust, next to the validator keys.
 
+use crate::amount::Amount;
+use crate::credential::FieldSpecs;
 use crate::crypto::PublicKey;
 use crate::digest::Digest;
 use crate::encoding;
-use crate::names::{AccountName, CurrencyCode, KindName, OrgName, RoleName};
+use crate::names::{
+    AccountName, CredentialType, CurrencyCode, FieldName, KindName, OrgName, RoleName, ServiceName,
+};
 use crate::tx::ChainId;
 use borsh::{BorshDeserialize, BorshSerialize};
 use serde::{Deserialize, Serialize};
@@ -23,6 +27,16 @@ pub const ROLE_OBLIGATIONS_ISSUE: &str = "obligations.issue";
 pub const ROLE_OBLIGATIONS_WAIVE: &str = "obligations.waive";
 /// Role that decides appeals of obligations of the kinds that name it.
 pub const ROLE_OBLIGATIONS_DECIDE: &str = "obligations.decide";
+/// Role that reviews and decides applications for the services that name it.
+pub const ROLE_APPLICATIONS_DECIDE: &str = "applications.decide";
+/// Role that issues credentials of the types that name it directly.
+pub const ROLE_CREDENTIALS_ISSUE: &str = "credentials.issue";
+/// Role that renews credentials of the types that name it.
+pub const ROLE_CREDENTIALS_RENEW: &str = "credentials.renew";
+/// Role that suspends and reinstates credentials of the types that name it.
+pub const ROLE_CREDENTIALS_SUSPEND: &str = "credentials.suspend";
+/// Role that revokes credentials of the types that name it.
+pub const ROLE_CREDENTIALS_REVOKE: &str = "credentials.revoke";
 
 /// A currency at genesis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
@@ -64,6 +78,53 @@ pub struct GenesisObligationKind {
     pub decide_roles: Vec<RoleName>,
 }
 
+/// The fee of a service at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct GenesisFee {
+    /// Amount, minor units.
+    pub amount: Amount,
+    /// Currency.
+    pub currency: CurrencyCode,
+    /// The obligation kind it is raised as; the organisation defines it.
+    pub obligation_kind: KindName,
+    /// How long the applicant has to pay, ms.
+    pub due_ms: u64,
+}
+
+/// A citizen service at genesis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct GenesisService {
+    /// The service, e.g. `passport_renewal`.
+    pub service: ServiceName,
+    /// Roles that review and decide.
+    pub decide_roles: Vec<RoleName>,
+    /// The fee, if any.
+    pub fee: Option<GenesisFee>,
+    /// Evidence an application must carry.
+    pub evidence: Vec<FieldName>,
+    /// Fields an application carries.
+    pub fields: FieldSpecs,
+    /// The credential an approval issues.
+    pub credential_type: CredentialType,
+    /// Longest validity an approval gives, ms.
+    pub validity_ms_max: u64,
+}
+
+/// A credential type at genesis, and which roles act on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
+pub struct GenesisCredentialType {
+    /// The type, e.g. `passport`.
+    pub credential_type: CredentialType,
+    /// Roles that issue directly.
+    pub issue_roles: Vec<RoleName>,
+    /// Roles that renew.
+    pub renew_roles: Vec<RoleName>,
+    /// Roles that suspend and reinstate.
+    pub suspend_roles: Vec<RoleName>,
+    /// Roles that revoke.
+    pub revoke_roles: Vec<RoleName>,
+}
+
 /// An organisation at genesis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]
 pub struct GenesisOrg {
@@ -77,6 +138,15 @@ pub struct GenesisOrg {
     /// transaction.
     #[serde(default)]
     pub obligation_kinds: Vec<GenesisObligationKind>,
+    /// Types of credential it issues.
+    #[serde(default)]
+    pub credential_types: Vec<GenesisCredentialType>,
+    /// Citizen services it decides.
+    #[serde(default)]
+    pub services: Vec<GenesisService>,
+    /// The key that signs its exported credentials, if it issues any.
+    #[serde(default)]
+    pub issuer_key: Option<PublicKey>,
 }
 
 /// A validator at genesis.

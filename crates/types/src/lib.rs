@@ -5,8 +5,10 @@
 
 pub mod address;
 pub mod amount;
+pub mod application;
 pub mod block;
 pub mod civil;
+pub mod credential;
 pub mod crypto;
 pub mod digest;
 pub mod encoding;
@@ -26,6 +28,8 @@ pub use amount::Amount;
 pub use block::{Block, BlockHeader, Height};
 pub use crypto::{PublicKey, SecretKey, Signature};
 pub use digest::Digest;
-pub use names::{AccountName, CurrencyCode, KindName, OrgName, RoleName};
+pub use names::{
+    AccountName, CredentialType, CurrencyCode, FieldName, KindName, OrgName, RoleName, ServiceName,
+};
 pub use outcome::{RejectCode, TxOutcome};
 pub use tx::{Action, ChainId, ClientTxId, LedgerOp, SignedTx, TxBody};

@@ -81,6 +81,35 @@ pub const PENALTY_BPS_PER_PERIOD_MAX: u32 = 10_000;
 /// Milliseconds in one day of block time, the bucket of obligation totals.
 pub const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
+/// Longest name of a citizen service (a kind of application), of a
+/// credential type, of a field or of a piece of evidence, in bytes.
+pub const SERVICE_NAME_BYTES_MAX: usize = 32;
+/// Longest text value of a field or claim, in bytes.
+pub const FIELD_TEXT_BYTES_MAX: usize = 128;
+/// Most fields of an application, or claims of a credential.
+pub const FIELDS_MAX: usize = 16;
+/// Most fields a service declares.
+pub const FIELD_SPECS_MAX: usize = 16;
+/// Most pieces of evidence a service requires.
+pub const EVIDENCE_PER_SERVICE_MAX: usize = 8;
+/// Most document commitments one application holds, over all its rounds.
+pub const DOCUMENTS_PER_APPLICATION_MAX: usize = 16;
+/// Most requests for more information on one application.
+pub const INFO_ROUNDS_MAX: usize = 8;
+/// Most status changes in a credential's history (issuance, renewals,
+/// suspensions, reinstatements, revocation): the history is the proof of
+/// status at every earlier time, so it is never truncated.
+pub const STATUS_CHANGES_MAX: usize = 64;
+/// Longest validity a credential may be given beyond block time, in ms
+/// (twenty years: a passport of ten, with room).
+pub const VALIDITY_MS_MAX: u64 = 20 * 366 * 24 * 60 * 60 * 1000;
+/// Most issuer keys an organisation has had; a VC stays verifiable under
+/// the key it was signed with, so old keys are kept.
+pub const ISSUER_KEYS_MAX: usize = 16;
+/// Most service definitions and credential types one organisation has at
+/// genesis.
+pub const GENESIS_SERVICES_PER_ORG_MAX: usize = 32;
+
 /// Most Merkle siblings in a transaction inclusion proof (2^32 transactions).
 pub const TX_PROOF_DEPTH_MAX: usize = 32;
 
@@ -103,3 +132,12 @@ const _: () =
     assert!(CHARGES_PER_ISSUE_MAX * (21 + 16 + (4 + 4 + 5 + 4 + 10) + 33) + 2048 <= TX_BYTES_MAX);
 // In u64: on wasm32, `usize` has 32 bits and the shift would wrap to 0.
 const _: () = assert!((1u64 << TX_PROOF_DEPTH_MAX) >= TX_PER_BLOCK_MAX as u64);
+// A credential's whole history, claims and application link stay far below
+// a transaction's size, so proving one record never costs more than a
+// transaction.
+const _: () = assert!(
+    STATUS_CHANGES_MAX * (8 + 8 + 32 + ROLE_NAME_BYTES_MAX + 4 + 1 + 16 + 1 + 4 + REASON_BYTES_MAX)
+        + FIELDS_MAX * (4 + SERVICE_NAME_BYTES_MAX + 1 + 4 + FIELD_TEXT_BYTES_MAX)
+        <= TX_BYTES_MAX
+);
+const _: () = assert!(DOCUMENTS_PER_APPLICATION_MAX >= EVIDENCE_PER_SERVICE_MAX);

@@ -5,7 +5,7 @@
 
 use crate::limits::{
     ACCOUNT_NAME_BYTES_MAX, CURRENCY_CODE_BYTES_MAX, KIND_NAME_BYTES_MAX, ORG_NAME_BYTES_MAX,
-    REFERENCE_KEY_BYTES_MAX, ROLE_NAME_BYTES_MAX,
+    REFERENCE_KEY_BYTES_MAX, ROLE_NAME_BYTES_MAX, SERVICE_NAME_BYTES_MAX,
 };
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::fmt;
@@ -160,6 +160,21 @@ bounded_name!(
 bounded_name!(
     /// The name of a field of an obligation's reference data, e.g. `plate`.
     ReferenceKey, "reference key", REFERENCE_KEY_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
+);
+
+bounded_name!(
+    /// A citizen service an organisation decides applications for, e.g.
+    /// `passport_renewal`.
+    ServiceName, "service name", SERVICE_NAME_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
+);
+bounded_name!(
+    /// A type of credential an organisation issues, e.g. `driver_licence`.
+    CredentialType, "credential type", SERVICE_NAME_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
+);
+bounded_name!(
+    /// The name of a field of an application, a claim of a credential or a
+    /// piece of evidence, e.g. `licence_class`.
+    FieldName, "field name", SERVICE_NAME_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
 );
 
 #[cfg(test)]

@@ -79,6 +79,38 @@ pub enum RejectCode {
     /// Terms of an issuance or decision are invalid (due time, penalty
     /// rule, payee, no charges).
     BadTerms = 27,
+    /// The organisation defines no such citizen service.
+    UnknownService = 28,
+    /// The application does not exist.
+    UnknownApplication = 29,
+    /// The applicant already has an open application for the service.
+    DuplicateApplication = 30,
+    /// The application was already approved or rejected.
+    ApplicationDecided = 31,
+    /// The signer is not the application's applicant.
+    NotApplicant = 32,
+    /// No request for information is waiting for an answer.
+    NoInfoRequested = 33,
+    /// The application's fee is not paid (or waived) yet.
+    FeeUnpaid = 34,
+    /// A document the service requires is missing.
+    MissingEvidence = 35,
+    /// Fields or claims do not meet the service's specifications.
+    BadFields = 36,
+    /// The organisation defines no such credential type.
+    UnknownCredentialType = 37,
+    /// The credential does not exist.
+    UnknownCredential = 38,
+    /// The credential was revoked; nothing changes it any more.
+    CredentialRevoked = 39,
+    /// The credential is already suspended.
+    AlreadySuspended = 40,
+    /// The credential is not suspended.
+    NotSuspended = 41,
+    /// A validity period is empty, in the past, or longer than allowed.
+    BadValidity = 42,
+    /// A list of the record is full (status changes, rounds, documents).
+    RecordFull = 43,
 }
 
 impl RejectCode {
@@ -112,6 +144,22 @@ impl RejectCode {
             RejectCode::NotPayer => "not_payer",
             RejectCode::WrongCurrency => "wrong_currency",
             RejectCode::BadTerms => "bad_terms",
+            RejectCode::UnknownService => "unknown_service",
+            RejectCode::UnknownApplication => "unknown_application",
+            RejectCode::DuplicateApplication => "duplicate_application",
+            RejectCode::ApplicationDecided => "application_decided",
+            RejectCode::NotApplicant => "not_applicant",
+            RejectCode::NoInfoRequested => "no_info_requested",
+            RejectCode::FeeUnpaid => "fee_unpaid",
+            RejectCode::MissingEvidence => "missing_evidence",
+            RejectCode::BadFields => "bad_fields",
+            RejectCode::UnknownCredentialType => "unknown_credential_type",
+            RejectCode::UnknownCredential => "unknown_credential",
+            RejectCode::CredentialRevoked => "credential_revoked",
+            RejectCode::AlreadySuspended => "already_suspended",
+            RejectCode::NotSuspended => "not_suspended",
+            RejectCode::BadValidity => "bad_validity",
+            RejectCode::RecordFull => "record_full",
         }
     }
 }

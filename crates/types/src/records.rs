@@ -3,7 +3,8 @@
 //! Every entry is `borsh(StateKey) → borsh(record)` in the sparse Merkle
 //! tree, so any entry, present or absent, is provable against a block's
 //! `state_root`. Domains own disjoint key variants. The obligation records
-//! live in [`crate::obligation`].
+//! live in [`crate::obligation`], applications in [`crate::application`]
+//! and credentials in [`crate::credential`].
 
 use crate::address::Address;
 use crate::amount::Amount;
@@ -11,7 +12,7 @@ use crate::block::Height;
 use crate::crypto::PublicKey;
 use crate::digest::Digest;
 use crate::encoding;
-use crate::names::{CurrencyCode, KindName, OrgName, RoleName};
+use crate::names::{CredentialType, CurrencyCode, KindName, OrgName, RoleName, ServiceName};
 use crate::tx::{ClientTxId, TransferOrder};
 use borsh::{BorshDeserialize, BorshSerialize};
 
@@ -51,6 +52,20 @@ pub enum StateKey {
     /// recorded in the outgoing epoch's state so light clients can follow
     /// the change. Not written by the state machine yet.
     ValidatorSet(u64),
+    /// A citizen service of an organisation.
+    Service(OrgName, ServiceName),
+    /// An application, by id.
+    Application(Digest),
+    /// The open application of an applicant for a service.
+    OpenApplication(OrgName, ServiceName, PublicKey),
+    /// A type of credential of an organisation.
+    CredentialType(OrgName, CredentialType),
+    /// A credential, by id.
+    Credential(Digest),
+    /// The next free position in an organisation's status lists.
+    StatusListCounter(OrgName),
+    /// The keys that sign an organisation's exported credentials.
+    IssuerKeys(OrgName),
 }
 
 impl StateKey {

@@ -236,6 +236,10 @@ pub enum Action {
     Governance(GovernanceOp),
     /// An operation on obligations.
     Obligation(crate::obligation::ObligationOp),
+    /// An operation on applications for citizen services.
+    Application(crate::application::ApplicationOp),
+    /// An operation on credentials.
+    Credential(crate::credential::CredentialOp),
 }
 
 /// The signed part of a transaction.

@@ -74,7 +74,10 @@ pub fn currencies_of(tx: &SignedTx) -> Vec<CurrencyCode> {
     let ops: Vec<&LedgerOp> = match &tx.body.action {
         Action::Ledger(op) => vec![op],
         Action::Linked(ops) => ops.0.iter().collect(),
-        Action::Governance(_) | Action::Obligation(_) => Vec::new(),
+        Action::Governance(_)
+        | Action::Obligation(_)
+        | Action::Application(_)
+        | Action::Credential(_) => Vec::new(),
     };
     let mut codes: Vec<&CurrencyCode> = ops
         .into_iter()

@@ -8,6 +8,8 @@
 //! first).
 
 use crate::receipt::{BalanceClaim, CurrencyFact, ObligationClaim, TxClaim};
+use cityledger_types::application::ApplicationOp;
+use cityledger_types::credential::{CredentialOp, Fields};
 use cityledger_types::limits::CURRENCY_DECIMALS_MAX;
 use cityledger_types::obligation::{AppealDecision, ObligationOp};
 use cityledger_types::tx::{Action, GovernanceOp, LedgerOp, TransferOrder};
@@ -128,6 +130,101 @@ fn action(action: &Action, currencies: &[CurrencyFact]) -> String {
             format!("member {member} removed from organisation {org}")
         }
         Action::Obligation(op) => obligation_op(op, currencies),
+        Action::Application(op) => application_op(op),
+        Action::Credential(op) => credential_op(op),
+    }
+}
+
+/// Field values stay out of the words: a receipt is shown to third parties,
+/// and the names say what was given without repeating it.
+fn field_names(fields: &Fields) -> String {
+    let names: Vec<&str> = fields.fields().iter().map(|f| f.name.as_str()).collect();
+    format!("[{}]", names.join(", "))
+}
+
+fn application_op(op: &ApplicationOp) -> String {
+    match op {
+        ApplicationOp::DefineService { org, service, .. } => {
+            format!("definition of service {service} of organisation {org}")
+        }
+        ApplicationOp::Submit {
+            org,
+            service,
+            fields,
+            documents,
+        } => format!(
+            "application for service {service} of organisation {org} with fields {} and {} document commitment(s)",
+            field_names(fields),
+            documents.0.len()
+        ),
+        ApplicationOp::RequestInfo {
+            application,
+            request,
+        } => format!("request for more information on application {application} (\"{request}\")"),
+        ApplicationOp::Respond {
+            application,
+            documents,
+            ..
+        } => format!(
+            "answer to application {application}'s request, with {} document commitment(s)",
+            documents.0.len()
+        ),
+        ApplicationOp::Approve {
+            application,
+            claims,
+            valid_until_ms,
+        } => {
+            let until =
+                valid_until_ms.map_or_else(|| "the service's longest validity".to_owned(), utc);
+            format!(
+                "approval of application {application}, issuing its credential with claims {} valid until {until}",
+                field_names(claims)
+            )
+        }
+        ApplicationOp::Reject {
+            application,
+            reason,
+        } => format!("rejection of application {application} (reason \"{reason}\")"),
+    }
+}
+
+fn credential_op(op: &CredentialOp) -> String {
+    match op {
+        CredentialOp::DefineType {
+            org,
+            credential_type,
+            ..
+        } => format!("definition of credential type {credential_type} of organisation {org}"),
+        CredentialOp::Issue {
+            org,
+            credential_type,
+            holder,
+            claims,
+            valid_until_ms,
+        } => format!(
+            "issuance by {org} of a {credential_type} credential to holder {holder} with claims {} valid until {}",
+            field_names(claims),
+            utc(*valid_until_ms)
+        ),
+        CredentialOp::Renew {
+            credential,
+            valid_until_ms,
+        } => format!(
+            "renewal of credential {credential} until {}",
+            utc(*valid_until_ms)
+        ),
+        CredentialOp::Suspend { credential, reason } => {
+            format!("suspension of credential {credential} (reason \"{reason}\")")
+        }
+        CredentialOp::Reinstate { credential, reason } => {
+            format!("reinstatement of credential {credential} (reason \"{reason}\")")
+        }
+        CredentialOp::Revoke { credential, reason } => {
+            format!("revocation of credential {credential} (reason \"{reason}\")")
+        }
+        CredentialOp::SetIssuerKey { org, key } => {
+            format!("issuer key of organisation {org} set to {key}")
+        }
     }
 }
 

@@ -733,3 +733,87 @@ pub async fn post_json_text(http: &reqwest::Client, url: &str, body: &str) -> Ra
 pub async fn get(http: &reqwest::Client, url: &str) -> RawAnswer {
     raw_request(http, reqwest::Method::GET, url, None, None).await
 }
+
+/// Runs the CLI against `node` with `--home` (for commands that sign) and
+/// `--node` set, and returns its output; the helpers fail the test with
+/// the session when the outcome is not the one expected.
+pub struct Cli<'a> {
+    node: &'a Node,
+    home: String,
+}
+
+impl<'a> Cli<'a> {
+    pub fn new(node: &'a Node) -> Cli<'a> {
+        Cli {
+            node,
+            home: node.home.display().to_string(),
+        }
+    }
+
+    /// Runs a signing or reading obligation command.
+    pub fn run(&self, args: &[&str]) -> CliOutput {
+        let mut full: Vec<&str> = args.to_vec();
+        let signs = !matches!(args.get(1), Some(&"list" | &"show" | &"report" | &"status"));
+        if signs {
+            full.extend(["--home", &self.home]);
+        }
+        full.extend(["--node", &self.node.url]);
+        run_cli_logged(&full)
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let output = self.run(args);
+        assert!(output.success(), "`{}` failed: {output:?}", args.join(" "));
+        output.stdout.trim().to_owned()
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let stdout = self.ok(&args);
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+    }
+
+    /// Runs a command that must fail with `code` in its message.
+    pub fn refused(&self, args: &[&str], code: &str) {
+        let output = self.run(args);
+        assert!(
+            !output.success(),
+            "`{}` should fail: {output:?}",
+            args.join(" ")
+        );
+        assert!(output.stderr.contains(code), "expected {code}: {output:?}");
+    }
+
+    pub fn new_key(&self, name: &str) -> String {
+        let output = run_cli(&["keys", "new", name, "--home", &self.home]);
+        assert!(output.success(), "{output:?}");
+        output.stdout.trim().to_owned()
+    }
+
+    pub fn fund(&self, to: &str, amount: &str) {
+        let output = run_cli_logged(&[
+            "tx",
+            "transfer",
+            "--home",
+            &self.home,
+            "--node",
+            &self.node.url,
+            "--signer",
+            "treasury",
+            "--from",
+            "treasury:issuance",
+            "--to",
+            to,
+            "--amount",
+            amount,
+        ]);
+        assert!(output.success(), "{output:?}");
+    }
+
+    pub fn balance(&self, address: &str) -> String {
+        let output = run_cli(&["query", "balance", address, "--node", &self.node.url]);
+        assert!(output.success(), "{output:?}");
+        output.stdout.trim().to_owned()
+    }
+}

@@ -1,23 +1,28 @@
 //! The node behind the REST API: answers [`NodeApi`] from the chain, the
 //! store and the mempool, and serves the router.
 
+mod credentials;
 mod obligations;
 
 use crate::admission::{Admission, AdmitError};
 use crate::consensus::app::now_ms;
 use crate::core::NodeCore;
 use crate::receipts::{self, ReceiptError};
-use crate::rest::{ApiError, DecodedTx, NodeApi, ObligationQuery, ReportQuery, router};
+use crate::rest::{
+    ApiError, ApplicationQuery, CredentialQuery, DecodedTx, NodeApi, ObligationQuery, ReportQuery,
+    StatusMoment, router,
+};
 use cityledger_api::problem::code;
 use cityledger_api::{
-    AccountTxItem, AccountTxsPage, AccountView, BalanceView, BlockView, EquivocationView,
+    AccountTxItem, AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BalanceView,
+    BlockView, CredentialStatusProof, CredentialView, CredentialsPage, EquivocationView,
     ObligationHistoryPage, ObligationReport, ObligationView, ObligationsPage, OutcomeView,
-    ReceiptView, StatusView, StreamEvent, StreamEventItem, SubmitTxResponse, TxStatusView,
-    ValidatorView,
+    ReceiptView, StatusListView, StatusView, StreamEvent, StreamEventItem, SubmitTxResponse,
+    TxStatusView, ValidatorView,
 };
 use cityledger_storage::{Store, TxLocation};
 use cityledger_types::records::{AccountRecord, BalanceRecord, CurrencyRecord, StateKey};
-use cityledger_types::{Address, Block, CurrencyCode, Digest, Height, TxOutcome};
+use cityledger_types::{Address, Block, CurrencyCode, Digest, Height, OrgName, TxOutcome};
 use commonware_runtime::{Clock, Handle, Metrics, Spawner};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -398,6 +403,79 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
         let tip = self.core.chain.finalized();
         obligations::report(&snapshot(&tip), &query)
     }
+
+    fn application(&self, id: Digest) -> Result<Option<ApplicationView>, ApiError> {
+        let tip = self.core.chain.finalized();
+        credentials::application(&snapshot(&tip), id)
+    }
+
+    fn applications(&self, query: ApplicationQuery) -> Result<ApplicationsPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        credentials::applications(self.store().as_ref(), &snapshot(&tip), &query)
+    }
+
+    fn application_history(
+        &self,
+        id: Digest,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<ObligationHistoryPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        credentials::application_history(self.store().as_ref(), &snapshot(&tip), id, cursor, limit)
+    }
+
+    fn credential(&self, id: Digest) -> Result<Option<CredentialView>, ApiError> {
+        let tip = self.core.chain.finalized();
+        credentials::credential(&snapshot(&tip), id)
+    }
+
+    fn credentials(&self, query: CredentialQuery) -> Result<CredentialsPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        credentials::credentials(self.store().as_ref(), &snapshot(&tip), &query)
+    }
+
+    fn credential_history(
+        &self,
+        id: Digest,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<ObligationHistoryPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        credentials::credential_history(self.store().as_ref(), &snapshot(&tip), id, cursor, limit)
+    }
+
+    fn credential_status(
+        &self,
+        id: Digest,
+        moment: StatusMoment,
+    ) -> Result<CredentialStatusProof, ApiError> {
+        let tip = self.core.chain.finalized();
+        let block_time = |height: Height| {
+            Ok(self
+                .load(height)?
+                .map(|loaded| loaded.block.header.timestamp_ms))
+        };
+        credentials::credential_status(&snapshot(&tip), tip.block.id(), id, moment, block_time)
+    }
+
+    fn status_list(
+        &self,
+        org: OrgName,
+        purpose: cityledger_vc::StatusPurpose,
+        list: u32,
+        base_url: String,
+    ) -> Result<StatusListView, ApiError> {
+        let tip = self.core.chain.finalized();
+        credentials::status_list(
+            self.store().as_ref(),
+            &snapshot(&tip),
+            &org,
+            purpose,
+            list,
+            &base_url,
+        )
+    }
+
     fn tx_receipt(&self, hash: Digest) -> Result<ReceiptView, ApiError> {
         let receipt = if self.core.mempool().contains(&hash) {
             Err(ReceiptError::NotFinalized { hash })

@@ -30,7 +30,11 @@ pub(super) struct Snapshot<'a> {
 }
 
 impl Snapshot<'_> {
-    fn load<T: borsh::BorshDeserialize>(&self, key: &StateKey) -> Result<Option<T>, ApiError> {
+    /// The record under `key` in the finalized state.
+    pub(super) fn load<T: borsh::BorshDeserialize>(
+        &self,
+        key: &StateKey,
+    ) -> Result<Option<T>, ApiError> {
         self.state
             .get(&key.to_bytes())
             .map(|bytes| borsh::from_slice(bytes).map_err(internal))
@@ -138,7 +142,7 @@ fn group_of(filter: ObligationStatusFilter) -> Group {
     }
 }
 
-fn bad_cursor() -> ApiError {
+pub(super) fn bad_cursor() -> ApiError {
     ApiError::bad_request(
         code::BAD_CURSOR,
         "cursor",
@@ -148,7 +152,7 @@ fn bad_cursor() -> ApiError {
 
 /// A cursor is the last index key of a page, base64url; it must belong to
 /// the listing it continues.
-fn decode_cursor(cursor: &str, prefix: &[u8]) -> Result<Vec<u8>, ApiError> {
+pub(super) fn decode_cursor(cursor: &str, prefix: &[u8]) -> Result<Vec<u8>, ApiError> {
     let key = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad_cursor())?;
     if !key.starts_with(prefix) || key.len() <= prefix.len() {
         return Err(bad_cursor());
@@ -170,7 +174,18 @@ pub(super) fn history(
             format!("no obligation {id}"),
         ));
     }
-    let prefix = indexes::history_prefix(&id);
+    history_page(store, &indexes::history_prefix(&id), cursor, limit)
+}
+
+/// A page of the history stored under `prefix`, oldest first: every
+/// domain's history has the one shape of [`indexes::history_change`].
+pub(super) fn history_page(
+    store: &dyn Store,
+    prefix: &[u8],
+    cursor: Option<String>,
+    limit: usize,
+) -> Result<ObligationHistoryPage, ApiError> {
+    let prefix = prefix.to_vec();
     let after = cursor
         .as_deref()
         .map(|cursor| decode_cursor(cursor, &prefix))

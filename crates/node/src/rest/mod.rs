@@ -10,6 +10,7 @@
 //! that names the field at fault. Bodies are bounded per route before they
 //! are read (`SUBMIT_BODY_BYTES_MAX`, `BATCH_BODY_BYTES_MAX`).
 
+mod credentials;
 mod error;
 mod handlers;
 mod obligations;
@@ -18,6 +19,7 @@ mod receipts;
 #[cfg(test)]
 mod tests;
 
+pub use credentials::{ApplicationQuery, ApplicationStatusFilter, CredentialQuery, StatusMoment};
 pub use error::ApiError;
 
 use axum::Router;
@@ -25,9 +27,10 @@ use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use cityledger_api::limits::{BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
 use cityledger_api::{
-    AccountTxsPage, AccountView, BlockView, ObligationHistoryPage, ObligationReport,
-    ObligationStatusFilter, ObligationView, ObligationsPage, ReceiptView, StatusView, StreamEvent,
-    SubmitTxResponse, TxStatusView,
+    AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BlockView,
+    CredentialStatusProof, CredentialView, CredentialsPage, ObligationHistoryPage,
+    ObligationReport, ObligationStatusFilter, ObligationView, ObligationsPage, ReceiptView,
+    StatusListView, StatusView, StreamEvent, SubmitTxResponse, TxStatusView,
 };
 use cityledger_types::{Address, CurrencyCode, Digest, Height, OrgName, SignedTx};
 use futures::future::BoxFuture;
@@ -164,6 +167,57 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
     /// The receipt of obligation `id` (or of its absence) at the newest
     /// certified finalized block.
     fn obligation_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError>;
+
+    /// The application `id` at the finalized tip, if it exists.
+    fn application(&self, id: Digest) -> Result<Option<ApplicationView>, ApiError>;
+
+    /// A page of applications. A cursor the node did not issue for this
+    /// listing is a `BadRequest` with code `bad_cursor`.
+    fn applications(&self, query: ApplicationQuery) -> Result<ApplicationsPage, ApiError>;
+
+    /// A page of an application's history, oldest first; an unknown
+    /// application is `NotFound`.
+    fn application_history(
+        &self,
+        id: Digest,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<ObligationHistoryPage, ApiError>;
+
+    /// The credential `id` at the finalized tip, if it exists.
+    fn credential(&self, id: Digest) -> Result<Option<CredentialView>, ApiError>;
+
+    /// A page of credentials.
+    fn credentials(&self, query: CredentialQuery) -> Result<CredentialsPage, ApiError>;
+
+    /// A page of a credential's history, oldest first; an unknown
+    /// credential is `NotFound`.
+    fn credential_history(
+        &self,
+        id: Digest,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<ObligationHistoryPage, ApiError>;
+
+    /// The status of credential `id` at `moment`, with the proof of its
+    /// record at the finalized tip; an unknown credential, or a height not
+    /// finalized yet, is `NotFound`.
+    fn credential_status(
+        &self,
+        id: Digest,
+        moment: StatusMoment,
+    ) -> Result<CredentialStatusProof, ApiError>;
+
+    /// Status list `list` of `org` for `purpose` at the finalized tip, with
+    /// the unsigned list credential identified under `base_url`; an
+    /// unknown organisation is `NotFound`.
+    fn status_list(
+        &self,
+        org: OrgName,
+        purpose: cityledger_vc::StatusPurpose,
+        list: u32,
+        base_url: String,
+    ) -> Result<StatusListView, ApiError>;
 }
 
 /// The REST router over `node`.
@@ -206,6 +260,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         receipts::tx_receipt,
         receipts::balance_receipt,
         receipts::obligation_receipt,
+        credentials::list_applications,
+        credentials::show_application,
+        credentials::application_history,
+        credentials::list_credentials,
+        credentials::show_credential,
+        credentials::credential_history,
+        credentials::credential_status,
+        credentials::status_list,
     ),
     tags(
         (name = "transactions", description = "Submit transactions and follow them to finality"),
@@ -214,6 +276,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "node", description = "Status, health, metrics and this document"),
         (name = "obligations", description = "What payers owe agencies: fines, tolls, taxes, fees; their history and the agencies' reports"),
         (name = "receipts", description = "Receipts that anyone can verify offline against the validators' keys"),
+        (name = "credentials", description = "Applications for citizen services, the credentials they issue, their status at any height or time with a proof, and the issuers' status lists"),
     )
 )]
 struct RestDoc;
@@ -287,5 +350,25 @@ fn routes<N: NodeApi>() -> Routes<N> {
         .get(
             "/v1/receipts/obligation/{id}",
             receipts::obligation_receipt::<N>,
+        )
+        .get("/v1/applications", credentials::list_applications::<N>)
+        .get("/v1/applications/{id}", credentials::show_application::<N>)
+        .get(
+            "/v1/applications/{id}/history",
+            credentials::application_history::<N>,
+        )
+        .get("/v1/credentials", credentials::list_credentials::<N>)
+        .get("/v1/credentials/{id}", credentials::show_credential::<N>)
+        .get(
+            "/v1/credentials/{id}/history",
+            credentials::credential_history::<N>,
+        )
+        .get(
+            "/v1/credentials/{id}/status",
+            credentials::credential_status::<N>,
+        )
+        .get(
+            "/v1/status-lists/{org}/{purpose}/{list}",
+            credentials::status_list::<N>,
         )
 }

@@ -205,7 +205,7 @@ fn required<'a>(value: Option<&'a str>, field: &str) -> Result<&'a str, ApiError
     })
 }
 
-fn org(text: &str, field: &str) -> Result<OrgName, ApiError> {
+pub(super) fn org(text: &str, field: &str) -> Result<OrgName, ApiError> {
     OrgName::new(text)
         .map_err(|error| ApiError::bad_request(code::BAD_ORG, field, error.to_string()))
 }

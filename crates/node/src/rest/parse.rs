@@ -282,7 +282,7 @@ pub(super) fn stream_start(
 }
 
 /// A u64 in plain decimal digits: no sign, no spaces.
-fn decimal_u64(text: &str) -> Option<u64> {
+pub(super) fn decimal_u64(text: &str) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -70,6 +70,9 @@ struct Calls {
     obligations: Option<ObligationQuery>,
     report: Option<ReportQuery>,
     balance_receipt: Option<(Address, CurrencyCode)>,
+    applications: Option<ApplicationQuery>,
+    status_moment: Option<StatusMoment>,
+    status_list: Option<(OrgName, cityledger_vc::StatusPurpose, u32, String)>,
 }
 
 /// The one obligation the fake node knows.
@@ -335,6 +338,107 @@ impl NodeApi for FakeNode {
         assert_eq!(id, FAKE_OBLIGATION);
         Ok(self.receipt("obligation"))
     }
+
+    fn application(&self, id: Digest) -> Result<Option<ApplicationView>, ApiError> {
+        Ok((id == FAKE_OBLIGATION).then(fake_application))
+    }
+
+    fn applications(&self, query: ApplicationQuery) -> Result<ApplicationsPage, ApiError> {
+        self.calls.lock().unwrap().applications = Some(query);
+        Ok(ApplicationsPage {
+            items: vec![fake_application()],
+            next_cursor: None,
+        })
+    }
+
+    fn application_history(
+        &self,
+        id: Digest,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<ObligationHistoryPage, ApiError> {
+        if id != FAKE_OBLIGATION {
+            return Err(ApiError::not_found(
+                code::APPLICATION_NOT_FOUND,
+                "no such application",
+            ));
+        }
+        self.obligation_history(id, cursor, limit)
+    }
+
+    fn credential(&self, id: Digest) -> Result<Option<CredentialView>, ApiError> {
+        Ok((id == FAKE_OBLIGATION).then(fake_credential))
+    }
+
+    fn credentials(&self, _query: CredentialQuery) -> Result<CredentialsPage, ApiError> {
+        Ok(CredentialsPage {
+            items: vec![fake_credential()],
+            next_cursor: None,
+        })
+    }
+
+    fn credential_history(
+        &self,
+        id: Digest,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<ObligationHistoryPage, ApiError> {
+        if id != FAKE_OBLIGATION {
+            return Err(ApiError::not_found(
+                code::CREDENTIAL_NOT_FOUND,
+                "no such credential",
+            ));
+        }
+        self.obligation_history(id, cursor, limit)
+    }
+
+    fn credential_status(
+        &self,
+        id: Digest,
+        moment: StatusMoment,
+    ) -> Result<CredentialStatusProof, ApiError> {
+        if id != FAKE_OBLIGATION {
+            return Err(ApiError::not_found(
+                code::CREDENTIAL_NOT_FOUND,
+                "no such credential",
+            ));
+        }
+        self.calls.lock().unwrap().status_moment = Some(moment);
+        let record = fake_credential_record();
+        Ok(CredentialStatusProof {
+            credential: id,
+            status: cityledger_types::credential::CredentialStatus::Valid,
+            as_of_height: Height(FINAL_HEIGHT),
+            as_of_ms: 1_700_000_000_000,
+            record: CredentialStatusProof::encode_record(&record),
+            proof: Default::default(),
+            state_root: Digest([8; 32]),
+            proven_height: Height(FINAL_HEIGHT),
+            block_id: Digest([9; 32]),
+        })
+    }
+
+    fn status_list(
+        &self,
+        org: OrgName,
+        purpose: cityledger_vc::StatusPurpose,
+        list: u32,
+        base_url: String,
+    ) -> Result<StatusListView, ApiError> {
+        self.calls.lock().unwrap().status_list = Some((org.clone(), purpose, list, base_url));
+        Ok(StatusListView {
+            org,
+            purpose: purpose.as_str().into(),
+            list,
+            bits: 131_072,
+            set_count: 0,
+            encoded_list: cityledger_vc::Bitstring::default().encode(),
+            issuer_key: None,
+            as_of_height: Height(FINAL_HEIGHT),
+            as_of_ms: 1_700_000_000_000,
+            credential: None,
+        })
+    }
 }
 
 impl FakeNode {
@@ -348,6 +452,57 @@ impl FakeNode {
             receipt: "Q0xS".into(),
         }
     }
+}
+
+fn fake_credential_record() -> cityledger_types::credential::CredentialRecord {
+    use cityledger_types::credential::{
+        CredentialRecord, Fields, StatusChange, StatusChangeKind, StatusHistory,
+    };
+    CredentialRecord {
+        credential_type: cityledger_types::CredentialType::new("passport").unwrap(),
+        issuer: OrgName::new("immigration").unwrap(),
+        holder: SecretKey::from_seed([2; 32]).public_key(),
+        claims: Fields::default(),
+        application: Some(FAKE_OBLIGATION),
+        status_index: 0,
+        history: StatusHistory::new(vec![StatusChange {
+            height: Height(2),
+            at_ms: 1_600_000_000_000,
+            by: SecretKey::from_seed([5; 32]).public_key(),
+            role: cityledger_types::RoleName::new("applications.decide").unwrap(),
+            kind: StatusChangeKind::Issued {
+                valid_from_ms: 1_600_000_000_000,
+                valid_until_ms: 1_900_000_000_000,
+            },
+            reason: None,
+        }])
+        .unwrap(),
+    }
+}
+
+fn fake_credential() -> CredentialView {
+    let as_of = cityledger_types::credential::AsOf {
+        height: Height(FINAL_HEIGHT),
+        time_ms: 1_700_000_000_000,
+    };
+    CredentialView::new(FAKE_OBLIGATION, &fake_credential_record(), as_of, None)
+}
+
+fn fake_application() -> ApplicationView {
+    use cityledger_types::application::{ApplicationRecord, ApplicationStatus, Documents};
+    let record = ApplicationRecord {
+        org: OrgName::new("immigration").unwrap(),
+        service: cityledger_types::ServiceName::new("passport_renewal").unwrap(),
+        applicant: SecretKey::from_seed([2; 32]).public_key(),
+        submitted_at_ms: 1_600_000_000_000,
+        fields: Default::default(),
+        documents: Documents::default(),
+        fee_obligation: None,
+        status: ApplicationStatus::Submitted,
+        rounds: Default::default(),
+        decision: None,
+    };
+    ApplicationView::new(FAKE_OBLIGATION, &record)
 }
 
 struct Answer {
@@ -1031,9 +1186,14 @@ async fn every_registered_route_is_served() {
             .replace("{hash}", &node.block.txs[0].hash.to_hex())
             .replace("{height_or_id}", "1")
             .replace("{address}", "treasury:issuance")
-            .replace("{id}", &FAKE_OBLIGATION.to_hex());
+            .replace("{id}", &FAKE_OBLIGATION.to_hex())
+            .replace("{org}", "immigration")
+            .replace("{purpose}", "revocation")
+            .replace("{list}", "0");
         let uri = match path {
             "/v1/obligations" => format!("{uri}?issuer=transport"),
+            "/v1/applications" => format!("{uri}?org=immigration"),
+            "/v1/credentials" => format!("{uri}?issuer=immigration"),
             "/v1/reports/obligations" => {
                 format!("{uri}?issuer=transport&from=2026-01-01&to=2026-01-31")
             }
@@ -1429,4 +1589,176 @@ async fn sdk_fetches_receipts() {
         .unwrap_err();
     assert_eq!(unknown.problem_code(), Some(code::CURRENCY_NOT_FOUND));
     server.abort();
+}
+
+// --- applications and credentials ------------------------------------------
+
+#[tokio::test]
+async fn application_and_credential_routes_pass_typed_queries() {
+    let node = FakeNode::new();
+    let id = FAKE_OBLIGATION.to_hex();
+    let applicant = Address::of_key(&SecretKey::from_seed([2; 32]).public_key());
+    let answer = send_to(
+        &node,
+        get(&format!(
+            "/v1/applications?applicant={applicant}&org=immigration&status=decided&limit=7"
+        )),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["items"][0]["service"], "passport_renewal");
+    assert_eq!(
+        node.calls.lock().unwrap().applications.clone().unwrap(),
+        ApplicationQuery {
+            applicant: Some(applicant),
+            org: Some(OrgName::new("immigration").unwrap()),
+            status: Some(ApplicationStatusFilter::Decided),
+            cursor: None,
+            limit: 7,
+        }
+    );
+    let credential = send_to(&node, get(&format!("/v1/credentials/{id}"))).await;
+    assert_eq!(credential.json()["status"], "valid");
+    assert_eq!(
+        credential.json()["history"][0]["change"]["change"],
+        "issued"
+    );
+    for (query, moment) in [
+        ("", StatusMoment::Now),
+        ("?height=2", StatusMoment::Height(Height(2))),
+        ("?at=1650000000000", StatusMoment::Time(1_650_000_000_000)),
+    ] {
+        let answer = send_to(&node, get(&format!("/v1/credentials/{id}/status{query}"))).await;
+        assert_eq!(answer.status, StatusCode::OK, "{query}");
+        assert_eq!(answer.json()["status"], "valid");
+        assert_eq!(node.calls.lock().unwrap().status_moment, Some(moment));
+    }
+    let request = Request::get("/v1/status-lists/immigration/suspension/3")
+        .header(header::HOST, "ledger.city.example:8080")
+        .body(Body::empty())
+        .unwrap();
+    let answer = send_to(&node, request).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        answer.json()["encoded_list"]
+            .as_str()
+            .unwrap()
+            .starts_with('u')
+    );
+    assert_eq!(
+        node.calls.lock().unwrap().status_list.clone().unwrap(),
+        (
+            OrgName::new("immigration").unwrap(),
+            cityledger_vc::StatusPurpose::Suspension,
+            3,
+            "http://ledger.city.example:8080".to_string()
+        )
+    );
+}
+
+#[tokio::test]
+async fn application_and_credential_routes_refuse_bad_input() {
+    let unknown = Digest([0x0c; 32]).to_hex();
+    let id = FAKE_OBLIGATION.to_hex();
+    let cases: Vec<(String, StatusCode, &str, Option<&str>)> = vec![
+        (
+            "/v1/applications".into(),
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("applicant"),
+        ),
+        (
+            "/v1/applications?org=immigration&status=late".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_APPLICATION_STATUS,
+            Some("status"),
+        ),
+        (
+            "/v1/applications?applicant=cl1xyz".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_ADDRESS,
+            Some("applicant"),
+        ),
+        (
+            format!("/v1/applications/{unknown}"),
+            StatusCode::NOT_FOUND,
+            code::APPLICATION_NOT_FOUND,
+            None,
+        ),
+        (
+            format!("/v1/applications/{unknown}/history"),
+            StatusCode::NOT_FOUND,
+            code::APPLICATION_NOT_FOUND,
+            None,
+        ),
+        (
+            "/v1/credentials".into(),
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("holder"),
+        ),
+        (
+            "/v1/credentials?issuer=Immigration".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_ORG,
+            Some("issuer"),
+        ),
+        (
+            "/v1/credentials/xyz".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_HASH,
+            Some("id"),
+        ),
+        (
+            format!("/v1/credentials/{unknown}"),
+            StatusCode::NOT_FOUND,
+            code::CREDENTIAL_NOT_FOUND,
+            None,
+        ),
+        (
+            format!("/v1/credentials/{unknown}/status"),
+            StatusCode::NOT_FOUND,
+            code::CREDENTIAL_NOT_FOUND,
+            None,
+        ),
+        (
+            format!("/v1/credentials/{id}/status?height=-1"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_MOMENT,
+            Some("height"),
+        ),
+        (
+            format!("/v1/credentials/{id}/status?at=soon"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_MOMENT,
+            Some("at"),
+        ),
+        (
+            format!("/v1/credentials/{id}/status?height=1&at=2"),
+            StatusCode::BAD_REQUEST,
+            code::AMBIGUOUS_MOMENT,
+            Some("at"),
+        ),
+        (
+            "/v1/status-lists/immigration/expiry/0".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_PURPOSE,
+            Some("purpose"),
+        ),
+        (
+            "/v1/status-lists/immigration/revocation/x".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_LIST,
+            Some("list"),
+        ),
+        (
+            "/v1/status-lists/Immigration/revocation/0".into(),
+            StatusCode::BAD_REQUEST,
+            code::BAD_ORG,
+            Some("org"),
+        ),
+    ];
+    for (uri, status, code, field) in cases {
+        check_problem(get(&uri), status, code, field).await;
+    }
 }

@@ -520,4 +520,5 @@ proptest! {
     }
 }
 
+mod credentials;
 mod obligations;
