@@ -522,3 +522,4 @@ proptest! {
 
 mod credentials;
 mod obligations;
+mod records;
