@@ -645,9 +645,9 @@ impl From<&DeviceOp> for DeviceOpView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cityledger_types::SecretKey;
     use cityledger_types::merkle;
     use cityledger_types::smt::SparseMerkleTree;
-    use cityledger_types::SecretKey;
 
     #[test]
     fn a_message_proves_against_its_batch_and_the_state_root_and_nothing_else_does() {

@@ -14,7 +14,7 @@
 use crate::limits::{
     RECENT_FINALIZED_STATES_MAX, RECENT_FINALIZED_WRITES_MAX, SPECULATIVE_BLOCKS_MAX,
 };
-use crate::{credential_indexes, indexes};
+use crate::{credential_indexes, indexes, record_indexes};
 use cityledger_state::genesis::genesis_writes;
 use cityledger_state::{BlockEnv, Event, InvalidBlock, Mode, StateRead, WriteSet, execute_block};
 use cityledger_storage::{BlockCommit, Committed, Store, StoreError};
@@ -428,19 +428,23 @@ impl Chain {
         let hashes = &executed.tx_hashes;
         let account_entries = account_entries(&executed.events);
         // Each domain's indexes, from the same diff and events.
-        let index_changes: Vec<_> = [indexes::block_changes, credential_indexes::block_changes]
-            .iter()
-            .flat_map(|changes| {
-                changes(
-                    &TreeView(&parent.state),
-                    &executed.writes,
-                    &executed.events,
-                    hashes,
-                    block.header.height,
-                    block.header.timestamp_ms,
-                )
-            })
-            .collect();
+        let index_changes: Vec<_> = [
+            indexes::block_changes,
+            credential_indexes::block_changes,
+            record_indexes::block_changes,
+        ]
+        .iter()
+        .flat_map(|changes| {
+            changes(
+                &TreeView(&parent.state),
+                &executed.writes,
+                &executed.events,
+                hashes,
+                block.header.height,
+                block.header.timestamp_ms,
+            )
+        })
+        .collect();
         let outcomes_bytes = borsh::to_vec(executed.outcomes.as_ref())
             .expect("borsh encoding into a Vec is infallible");
         let events_bytes =

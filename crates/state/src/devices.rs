@@ -224,7 +224,10 @@ fn anchor_batch(
         ));
     }
     if *root == Digest::ZERO {
-        return Err(reject(RejectCode::BadBatch, "a batch's root must not be zero"));
+        return Err(reject(
+            RejectCode::BadBatch,
+            "a batch's root must not be zero",
+        ));
     }
     device.next_batch_sequence = sequence.saturating_add(1);
     let id = batch_id(context.tx_hash);

@@ -49,7 +49,9 @@ pub enum SealError {
     NotABlob,
     /// The blob does not open under the data key: changed bytes, or the
     /// data key of another record.
-    #[error("the blob does not open with this data key: it was changed, or the key is another record's")]
+    #[error(
+        "the blob does not open with this data key: it was changed, or the key is another record's"
+    )]
     Tampered,
     /// The wrapped key does not open with this reader's key.
     #[error("the data key is not wrapped for this key (wrong key, or another blob's wrapping)")]
@@ -200,7 +202,8 @@ pub fn wrap_key(
     if shared == [0u8; 32] {
         return Err(SealError::BadReaderKey { key: *reader });
     }
-    let cipher = XChaCha20Poly1305::new((&wrapping_key(&shared, &ephemeral, &reader_x25519)).into());
+    let cipher =
+        XChaCha20Poly1305::new((&wrapping_key(&shared, &ephemeral, &reader_x25519)).into());
     let sealed_key = cipher
         .encrypt(
             &XNonce::from(*nonce),
@@ -236,9 +239,8 @@ pub fn unwrap_key(
     let shared = MontgomeryPoint(wrapped.ephemeral)
         .mul_clamped(key.x25519_secret())
         .to_bytes();
-    let cipher = XChaCha20Poly1305::new(
-        (&wrapping_key(&shared, &wrapped.ephemeral, &reader_x25519)).into(),
-    );
+    let cipher =
+        XChaCha20Poly1305::new((&wrapping_key(&shared, &wrapped.ephemeral, &reader_x25519)).into());
     let opened = cipher
         .decrypt(
             &XNonce::from(wrapped.nonce),
@@ -376,7 +378,12 @@ mod tests {
     const DATA_KEY: [u8; 32] = [11; 32];
 
     fn sealed() -> Sealed {
-        seal(b"HbA1c 6.1 %", &DATA_KEY, &[12; NONCE_BYTES], &[13; SALT_BYTES])
+        seal(
+            b"HbA1c 6.1 %",
+            &DATA_KEY,
+            &[12; NONCE_BYTES],
+            &[13; SALT_BYTES],
+        )
     }
 
     #[test]

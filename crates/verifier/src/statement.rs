@@ -11,9 +11,9 @@ use crate::receipt::{BalanceClaim, CurrencyFact, ObligationClaim, TxClaim};
 use cityledger_types::application::ApplicationOp;
 use cityledger_types::credential::{CredentialOp, Fields};
 use cityledger_types::device::DeviceOp;
-use cityledger_types::record::{GrantScope, RecordOp};
 use cityledger_types::limits::CURRENCY_DECIMALS_MAX;
 use cityledger_types::obligation::{AppealDecision, ObligationOp};
+use cityledger_types::record::{GrantScope, RecordOp};
 use cityledger_types::tx::{Action, GovernanceOp, LedgerOp, TransferOrder};
 use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, TxOutcome};
 
@@ -177,7 +177,9 @@ fn record_op(op: &RecordOp) -> String {
             )
         }
         RecordOp::Acknowledge { record, commitment } => {
-            format!("acknowledgement of delivery of record {record} with content commitment {commitment}")
+            format!(
+                "acknowledgement of delivery of record {record} with content commitment {commitment}"
+            )
         }
         RecordOp::Grant {
             reader,

@@ -103,7 +103,10 @@ impl Chain {
 
     fn refuses(&mut self, signer: &SecretKey, action: Action, code: RejectCode) {
         let (outcome, _) = self.one(signer, action);
-        assert!(rejected(code)(&outcome), "expected {code:?}, got {outcome:?}");
+        assert!(
+            rejected(code)(&outcome),
+            "expected {code:?}, got {outcome:?}"
+        );
     }
 
     fn record(&self, id: &Digest) -> Record {
@@ -111,7 +114,12 @@ impl Chain {
     }
 
     /// Logs an access and returns its decision from the access log.
-    fn read(&mut self, reader: &SecretKey, record: Digest, grant: Option<Digest>) -> AccessDecision {
+    fn read(
+        &mut self,
+        reader: &SecretKey,
+        record: Digest,
+        grant: Option<Digest>,
+    ) -> AccessDecision {
         let hash = self.ok(reader, access(record, grant));
         let logged: AccessRecord = self
             .load_as(&StateKey::Access(access_id(&hash)))
@@ -149,7 +157,10 @@ fn a_lab_result_reaches_the_pharmacy_with_the_patients_consent_and_every_access_
     assert_eq!(record.owner, patient.public_key());
 
     // Without consent the pharmacy is refused, and the refusal is logged.
-    assert_eq!(chain.read(&pharmacy, id, None), refused(RejectCode::NoGrant));
+    assert_eq!(
+        chain.read(&pharmacy, id, None),
+        refused(RejectCode::NoGrant)
+    );
     // The parties read without a grant.
     assert_eq!(chain.read(&patient, id, None), AccessDecision::Granted);
     assert_eq!(chain.read(&hospital, id, None), AccessDecision::Granted);
@@ -186,7 +197,10 @@ fn a_lab_result_reaches_the_pharmacy_with_the_patients_consent_and_every_access_
         record_op(RecordOp::RevokeGrant { grant: consent }),
         RejectCode::NotRecordOwner,
     );
-    chain.ok(&patient, record_op(RecordOp::RevokeGrant { grant: consent }));
+    chain.ok(
+        &patient,
+        record_op(RecordOp::RevokeGrant { grant: consent }),
+    );
     chain.refuses(
         &patient,
         record_op(RecordOp::RevokeGrant { grant: consent }),
@@ -252,7 +266,11 @@ fn grants_are_the_owners_to_give_for_a_bounded_period() {
     );
     chain.refuses(
         &patient,
-        grant(&pharmacy.public_key(), GrantScope::Record(Digest([4; 32])), later),
+        grant(
+            &pharmacy.public_key(),
+            GrantScope::Record(Digest([4; 32])),
+            later,
+        ),
         RejectCode::UnknownRecord,
     );
     chain.refuses(
@@ -293,7 +311,10 @@ fn anchoring_needs_a_right_to_write_for_the_organisation_or_ones_own_record() {
     let (other, _) = citizen(2);
     let owner = patient.public_key();
     // A citizen anchors their own record, not someone else's.
-    chain.ok(&patient, record_op(RecordOp::Anchor(anchor(None, &owner, vec![]))));
+    chain.ok(
+        &patient,
+        record_op(RecordOp::Anchor(anchor(None, &owner, vec![]))),
+    );
     chain.refuses(
         &other,
         record_op(RecordOp::Anchor(anchor(None, &owner, vec![]))),
@@ -448,7 +469,11 @@ fn erasure_leaves_a_tombstone_with_the_commitment_and_refuses_everything_after()
     );
     let own = record_id(&chain.ok(
         &patient,
-        record_op(RecordOp::Anchor(anchor(None, &patient.public_key(), vec![]))),
+        record_op(RecordOp::Anchor(anchor(
+            None,
+            &patient.public_key(),
+            vec![],
+        ))),
     ));
     chain.refuses(
         &hospital,
@@ -475,7 +500,11 @@ fn the_scanner_hands_images_to_the_image_server_provably_on_both_sides() {
         &hospital,
         register(&server.public_key(), DeviceType::ImagingServer),
     );
-    let mut images = anchor(Some("health"), &patient.public_key(), vec![server.public_key()]);
+    let mut images = anchor(
+        Some("health"),
+        &patient.public_key(),
+        vec![server.public_key()],
+    );
     images.record_type = record_type("mri_image");
     let id = record_id(&chain.ok(&scanner, record_op(RecordOp::Anchor(images))));
     chain.ok(
@@ -491,7 +520,10 @@ fn the_scanner_hands_images_to_the_image_server_provably_on_both_sides() {
     let images = chain.record(&id);
     assert_eq!(images.author, scanner.public_key());
     assert_eq!(
-        images.acknowledgements.by(&server.public_key()).map(|a| a.height),
+        images
+            .acknowledgements
+            .by(&server.public_key())
+            .map(|a| a.height),
         Some(Height(chain.height - 1))
     );
     assert_eq!(chain.record(&report_id).parent, Some(id));
@@ -572,7 +604,10 @@ fn batches_are_anchored_in_sequence_by_active_devices_only() {
     let car = SecretKey::from_seed([60; 32]);
     let (stranger, _) = citizen(3);
     chain.refuses(&stranger, batch(0, 10), RejectCode::UnknownDevice);
-    chain.ok(&hospital, register(&car.public_key(), DeviceType::ConnectedCar));
+    chain.ok(
+        &hospital,
+        register(&car.public_key(), DeviceType::ConnectedCar),
+    );
     chain.refuses(&car, batch(1, 10), RejectCode::BatchOutOfOrder);
     chain.refuses(&car, batch(0, 0), RejectCode::BadBatch);
     chain.refuses(
