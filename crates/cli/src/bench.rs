@@ -525,6 +525,8 @@ async fn drive(
                 issue_fines(client, &treasury, &chain_id, &addresses, count, &run_tag).await?;
             sign_payments(&fines, &senders, &addresses, &chain_id, &run_tag)
         }
+        // `run` hands the stream workload to `run_stream` before this.
+        Workload::Stream => bail!("the stream workload is driven by run_stream"),
     };
     let progress = progress_bar(args);
     let cpu_before: Vec<Option<f64>> = pids.iter().map(|p| cpu_seconds(*p)).collect();
