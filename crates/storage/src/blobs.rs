@@ -304,16 +304,17 @@ impl BlobStore for DirBlobStore {
     }
 }
 
+/// What memory holds of one record: its blob and its wrapped keys.
+type MemoryEntries = BTreeMap<Digest, (Option<Vec<u8>>, Option<WrappedKeys>)>;
+
 /// Blobs in memory, for simulations and tests.
 #[derive(Default)]
 pub struct MemoryBlobStore {
-    entries: Mutex<BTreeMap<Digest, (Option<Vec<u8>>, Option<WrappedKeys>)>>,
+    entries: Mutex<MemoryEntries>,
 }
 
 impl MemoryBlobStore {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, BTreeMap<Digest, (Option<Vec<u8>>, Option<WrappedKeys>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemoryEntries> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -376,7 +376,10 @@ fn a_recipient_acknowledges_once_what_it_received() {
         RejectCode::CommitmentMismatch,
     );
     let first = chain.tx(&department, ack(Digest([0xc0; 32])));
-    assert_eq!(chain.block(&[first.clone()]), vec![TxOutcome::Applied]);
+    assert_eq!(
+        chain.block(std::slice::from_ref(&first)),
+        vec![TxOutcome::Applied]
+    );
     // The same transaction again is inadmissible; a new one is refused.
     let replay = execute_block(&chain.state, &chain.env(), &[first], Mode::Verify);
     assert!(matches!(
