@@ -7,7 +7,7 @@ use crate::printable::{self, Printout};
 use anyhow::{Context, Result, bail};
 use cityledger_client::Client;
 use cityledger_types::genesis::Genesis;
-use cityledger_types::{Address, Digest};
+use cityledger_types::{Address, Digest, Height};
 use cityledger_verifier::limits::RECEIPT_TEXT_BYTES_MAX;
 use cityledger_verifier::statement::utc;
 use cityledger_verifier::{Receipt, TrustAnchor, Verified, verify};
@@ -45,6 +45,18 @@ pub enum ReceiptCommand {
     Obligation {
         /// Obligation id, 64 hex characters.
         id: String,
+        #[command(flatten)]
+        output: ReceiptOutput,
+    },
+    /// The receipt of a credential's status (valid, expired, suspended,
+    /// revoked) at a height, the proof a border guard or employer checks.
+    Credential {
+        /// Credential id, 64 hex characters.
+        id: String,
+        /// Judge the status after this finalized block; default the
+        /// latest certified block.
+        #[arg(long, value_name = "HEIGHT")]
+        at: Option<u64>,
         #[command(flatten)]
         output: ReceiptOutput,
     },
@@ -86,7 +98,7 @@ pub struct VerifyArgs {
     home: PathBuf,
 }
 
-/// `cityledger receipt tx|balance`.
+/// `cityledger receipt tx|balance|obligation|credential`.
 pub fn receipt(command: ReceiptCommand, json: bool) -> Result<()> {
     let (view, output) = match command {
         ReceiptCommand::Tx { hash, output } => {
@@ -111,6 +123,13 @@ pub fn receipt(command: ReceiptCommand, json: bool) -> Result<()> {
             let id = Digest::from_hex(&id).context("ID")?;
             let view = fetch(&output.node, |client| async move {
                 client.obligation_receipt(&id).await
+            })?;
+            (view, output)
+        }
+        ReceiptCommand::Credential { id, at, output } => {
+            let id = Digest::from_hex(&id).context("ID")?;
+            let view = fetch(&output.node, |client| async move {
+                client.credential_receipt(&id, at.map(Height)).await
             })?;
             (view, output)
         }

@@ -207,6 +207,21 @@ impl Client {
             .await
     }
 
+    /// The receipt of credential `id`, its status judged after block
+    /// `height` or at the newest certified block.
+    pub async fn credential_receipt(
+        &self,
+        id: &Digest,
+        height: Option<Height>,
+    ) -> Result<ReceiptView, ClientError> {
+        let mut url = self.url(&["v1", "receipts", "credential", &id.to_hex()])?;
+        if let Some(height) = height {
+            url.query_pairs_mut()
+                .append_pair("height", &height.0.to_string());
+        }
+        self.get_json(url).await
+    }
+
     fn account_txs_url(
         &self,
         address: &str,

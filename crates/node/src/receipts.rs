@@ -1,5 +1,6 @@
 //! Receipts from this node's chain: a finalized transaction with its
-//! outcome, or a balance at the finalized tip, assembled with the block's
+//! outcome, or a balance, an obligation or a credential at the finalized
+//! tip, assembled with the block's
 //! certificate and the validator set into a `cityledger_verifier::Receipt`.
 //!
 //! The node assembles; it never vouches. Whoever holds a receipt checks it
@@ -39,6 +40,17 @@ pub enum ReceiptError {
     NoCertificateYet {
         /// The block.
         height: Height,
+    },
+    /// The height asked about is above the newest certified finalized
+    /// block.
+    #[error(
+        "height {height} is not finalized with a certificate yet; the newest certified height is {certified}"
+    )]
+    HeightNotFinalized {
+        /// The height asked about.
+        height: Height,
+        /// The newest certified finalized height.
+        certified: Height,
     },
     /// The store failed.
     #[error(transparent)]
@@ -222,6 +234,43 @@ pub fn obligation_receipt(chain: &Chain, id: Digest) -> Result<Receipt, ReceiptE
     )?)
 }
 
+/// The receipt of credential `id` (its record, or its absence) after the
+/// newest certified finalized block, with its status judged at `at`: an
+/// earlier height, whose block and finality the receipt then carries so
+/// that its block time is proven, or the receipt's own block.
+pub fn credential_receipt(
+    chain: &Chain,
+    id: Digest,
+    at: Option<Height>,
+) -> Result<Receipt, ReceiptError> {
+    let (executed, certificate) = certified_state(chain)?;
+    let certified_height = executed.block.header.height;
+    let moment = match at {
+        Some(height) if height > certified_height => {
+            return Err(ReceiptError::HeightNotFinalized {
+                height,
+                certified: certified_height,
+            });
+        }
+        Some(height) if height < certified_height => {
+            let stored =
+                load(chain.store().as_ref(), height)?.ok_or_else(|| ReceiptError::Corrupt {
+                    height,
+                    reason: "a finalized height below the tip is missing from the store".into(),
+                })?;
+            Some(finality(chain, stored.block.header, stored.certificate)?)
+        }
+        _ => None,
+    };
+    let claim = assemble::credential_claim(&executed.state, id, moment)?;
+    let block = assemble::certified(executed.block.header.clone(), &certificate)?;
+    Ok(assemble::receipt(
+        Claim::Credential(Box::new(claim)),
+        block,
+        validator_path(chain),
+    )?)
+}
+
 /// The receipt as the REST API serves it.
 pub fn view(receipt: &Receipt) -> cityledger_api::ReceiptView {
     let bytes = receipt.to_bytes();
@@ -231,6 +280,7 @@ pub fn view(receipt: &Receipt) -> cityledger_api::ReceiptView {
             Claim::Transaction(_) => "transaction",
             Claim::Balance(_) => "balance",
             Claim::Obligation(_) => "obligation",
+            Claim::Credential(_) => "credential",
         }
         .to_owned(),
         statement: receipt.statement().to_owned(),

@@ -8,11 +8,13 @@
 use crate::bounded::{BoundedBytes, BoundedText, BoundedVec};
 use crate::limits::{DESCENDANT_HEADERS_MAX, RECEIPT_CURRENCIES_MAX, STATEMENT_BYTES_MAX};
 use crate::receipt::{
-    BalanceClaim, Claim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim, Receipt, TxClaim,
+    BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim,
+    Receipt, TxClaim,
 };
 use crate::statement;
 use crate::validators::ValidatorPath;
 use cityledger_types::block::{outcome_leaf, tx_leaf};
+use cityledger_types::credential::CredentialRecord;
 use cityledger_types::merkle;
 use cityledger_types::obligation::{ObligationOp, ObligationRecord};
 use cityledger_types::records::{BalanceRecord, CurrencyRecord, StateKey};
@@ -208,6 +210,29 @@ pub fn obligation_claim(
     })
 }
 
+/// The claim on credential `id` in `state`, its record or its absence,
+/// judged at `moment` (an earlier final block) or at the state's block.
+pub fn credential_claim(
+    state: &SparseMerkleTree,
+    id: Digest,
+    moment: Option<FinalizedBlock>,
+) -> Result<CredentialClaim, AssembleError> {
+    let key = StateKey::Credential(id).to_bytes();
+    let record: Option<CredentialRecord> = state
+        .get(&key)
+        .map(borsh::from_slice)
+        .transpose()
+        .map_err(|_| AssembleError::CorruptState {
+            what: format!("credential {id}"),
+        })?;
+    Ok(CredentialClaim {
+        id,
+        record,
+        proof: state.prove(&key),
+        moment,
+    })
+}
+
 /// Finality by the block's own certificate.
 pub fn certified(header: BlockHeader, certificate: &[u8]) -> Result<FinalizedBlock, AssembleError> {
     Ok(FinalizedBlock {
@@ -259,6 +284,7 @@ pub fn receipt(
         Claim::Transaction(tx) => statement::transaction(tx, &block.header),
         Claim::Balance(balance) => statement::balance(balance, &block.header),
         Claim::Obligation(obligation) => statement::obligation(obligation, &block.header),
+        Claim::Credential(credential) => statement::credential(credential, &block.header),
     };
     if statement.len() > STATEMENT_BYTES_MAX {
         return Err(AssembleError::StatementTooLong {

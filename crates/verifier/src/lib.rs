@@ -25,8 +25,8 @@ pub mod validators;
 pub mod verify;
 
 pub use receipt::{
-    BalanceClaim, Claim, CurrencyFact, Finality, FinalizedBlock, Receipt, ReceiptDecodeError,
-    TxClaim,
+    BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim,
+    Receipt, ReceiptDecodeError, TxClaim,
 };
 pub use validators::{SetTransition, TrustAnchor, ValidatorPath, ValidatorSet};
 pub use verify::{Verified, VerifyError, verify};

@@ -32,6 +32,7 @@ use crate::validators::ValidatorPath;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use borsh::{BorshDeserialize, BorshSerialize};
+use cityledger_types::credential::CredentialRecord;
 use cityledger_types::encoding::{self, DecodeError};
 use cityledger_types::merkle::InclusionProof;
 use cityledger_types::obligation::ObligationRecord;
@@ -94,6 +95,10 @@ pub enum Claim {
     /// An obligation's terms and where it stands, at the block (boxed: the
     /// record is large next to the other claims).
     Obligation(Box<ObligationClaim>),
+    /// A credential's record, present or proven absent, and where it stood
+    /// at a moment: the record carries its whole status history, so one
+    /// proof at the block answers for any earlier height.
+    Credential(Box<CredentialClaim>),
 }
 
 /// A transaction, where it sits in the block, and its outcome.
@@ -139,6 +144,23 @@ pub struct ObligationClaim {
     pub currency: Option<CurrencyFact>,
     /// Proof of `StateKey::Obligation(id)` against the state root.
     pub proof: StateProof,
+}
+
+/// A credential, present or proven absent, against the state root, and
+/// the moment its status is judged at.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CredentialClaim {
+    /// The credential's id.
+    pub id: Digest,
+    /// The record; `None` when no credential has this id.
+    pub record: Option<CredentialRecord>,
+    /// Proof of `StateKey::Credential(id)` against the state root.
+    pub proof: StateProof,
+    /// An earlier block, final in its own right, whose height and block
+    /// time the status is judged at; `None` judges it at the receipt's
+    /// block. Its header is what makes the block time of that height
+    /// proven rather than asserted, which expiry depends on.
+    pub moment: Option<FinalizedBlock>,
 }
 
 /// A currency's definition, proven against a state root.

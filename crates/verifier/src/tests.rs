@@ -757,3 +757,171 @@ mod properties {
         }
     }
 }
+
+/// The synthetic chain's licence: issued in block 3, revoked in block 6.
+const LICENCE: Digest = Digest([0xc1; 32]);
+
+fn licence_record() -> cityledger_types::credential::CredentialRecord {
+    use cityledger_types::credential::{
+        CredentialRecord, Fields, StatusChange, StatusChangeKind, StatusHistory,
+    };
+    let officer = SecretKey::from_seed([9; 32]).public_key();
+    let change = |height: u64, kind, reason: Option<&str>| StatusChange {
+        height: Height(height),
+        at_ms: BLOCK_TIME_MS + height * 1000,
+        by: officer,
+        role: cityledger_types::RoleName::new("licences.decide").expect("role"),
+        kind,
+        reason: reason.map(|text| cityledger_types::obligation::Reason::new(text).expect("reason")),
+    };
+    CredentialRecord {
+        credential_type: cityledger_types::CredentialType::new("driver_licence").expect("type"),
+        issuer: cityledger_types::OrgName::new("transport").expect("org"),
+        holder: alice().public_key(),
+        claims: Fields::default(),
+        application: None,
+        status_index: 0,
+        history: StatusHistory::new(vec![
+            change(
+                3,
+                StatusChangeKind::Issued {
+                    valid_from_ms: BLOCK_TIME_MS + 3000,
+                    valid_until_ms: BLOCK_TIME_MS + 86_400_000,
+                },
+                None,
+            ),
+            change(
+                6,
+                StatusChangeKind::Revoked,
+                Some("licence withdrawn by court"),
+            ),
+        ])
+        .expect("history"),
+    }
+}
+
+/// The receipt of credential `id` in block 7, judged at `moment` (a
+/// height of the synthetic chain, certified by `moment_signers`).
+fn credential_receipt(id: Digest, moment: Option<(u64, &[usize])>) -> Receipt {
+    let validators = genesis_validators();
+    let extra = vec![(
+        StateKey::Credential(LICENCE).to_bytes(),
+        borsh::to_vec(&licence_record()).expect("encode"),
+    )];
+    let tip = block(7, Digest::of(b"parent"), &validators.set, state(extra));
+    let certificate = validators.certify(&tip.header, &[0, 1, 2]);
+    let moment = moment.map(|(height, signers)| {
+        let earlier = block(
+            height,
+            Digest::of(b"grandparent"),
+            &validators.set,
+            state(Vec::new()),
+        );
+        let certificate = validators.certify(&earlier.header, signers);
+        certified(earlier.header, &certificate).expect("finalized")
+    });
+    let claim = assemble::credential_claim(&tip.state, id, moment).expect("claim");
+    assemble::receipt(
+        Claim::Credential(Box::new(claim)),
+        certified(tip.header.clone(), &certificate).expect("finalized"),
+        ValidatorPath::single(validators.set.clone()),
+    )
+    .expect("receipt")
+}
+
+#[test]
+fn a_credential_receipt_proves_its_status_before_and_after_a_revocation() {
+    let anchor = genesis_validators().anchor();
+    let holder = alice().public_key();
+    let what =
+        format!("Credential {LICENCE}: driver_licence issued by transport to holder {holder}");
+    let recorded = "recorded in block 7 of chain cityledger-test at 2027-01-15 08:00:07.000 UTC.";
+    let cases = [
+        (
+            None,
+            format!(
+                "{what}, valid from 2027-01-15 08:00:03.000 UTC until 2027-01-16 08:00:00.000 UTC; revoked at height 7 (2027-01-15 08:00:07.000 UTC); {recorded}"
+            ),
+        ),
+        (
+            Some(5),
+            format!(
+                "{what}, valid from 2027-01-15 08:00:03.000 UTC until 2027-01-16 08:00:00.000 UTC; valid at height 5 (2027-01-15 08:00:05.000 UTC); {recorded}"
+            ),
+        ),
+        (
+            Some(2),
+            format!("{what}; not yet issued at height 2 (2027-01-15 08:00:02.000 UTC); {recorded}"),
+        ),
+    ];
+    for (moment, expected) in cases {
+        let receipt = credential_receipt(LICENCE, moment.map(|h| (h, &[0, 1, 3][..])));
+        let verified = verify(&receipt, &anchor).expect("valid");
+        assert_eq!(verified.kind, "credential");
+        assert_eq!(verified.statement, expected);
+    }
+    let unknown = Digest([0xc2; 32]);
+    let absent = verify(&credential_receipt(unknown, None), &anchor).expect("valid");
+    assert_eq!(
+        absent.statement,
+        format!(
+            "No credential {unknown} exists in block 7 of chain cityledger-test at 2027-01-15 08:00:07.000 UTC."
+        )
+    );
+}
+
+#[test]
+fn a_credential_receipt_refuses_a_moment_that_is_not_proven_or_not_earlier() {
+    let anchor = genesis_validators().anchor();
+    // A moment certified by too few validators.
+    let receipt = credential_receipt(LICENCE, Some((5, &[0])));
+    assert!(matches!(
+        verify(&receipt, &anchor),
+        Err(VerifyError::Certificate {
+            height: Height(5),
+            ..
+        })
+    ));
+    // A moment that is the receipt's block, or later.
+    for height in [7, 9] {
+        let receipt = credential_receipt(LICENCE, Some((height, &[0, 1, 2])));
+        assert!(
+            matches!(
+                verify(&receipt, &anchor),
+                Err(VerifyError::BadMoment { .. })
+            ),
+            "moment at height {height}"
+        );
+    }
+    // A moment whose block time was moved: its certificate no longer holds.
+    let mut receipt = credential_receipt(LICENCE, Some((5, &[0, 1, 2])));
+    if let Claim::Credential(claim) = &mut receipt.claim
+        && let Some(moment) = &mut claim.moment
+    {
+        moment.header.timestamp_ms += 86_400_000;
+    }
+    assert!(matches!(
+        verify(&receipt, &anchor),
+        Err(VerifyError::Certificate { .. })
+    ));
+    // A record rewritten to drop the revocation fails its state proof.
+    let mut receipt = credential_receipt(LICENCE, None);
+    if let Claim::Credential(claim) = &mut receipt.claim
+        && let Some(record) = &mut claim.record
+    {
+        let issuance = record.history.changes()[0].clone();
+        record.history =
+            cityledger_types::credential::StatusHistory::new(vec![issuance]).expect("history");
+    }
+    assert!(matches!(
+        verify(&receipt, &anchor),
+        Err(VerifyError::State { .. })
+    ));
+}
+
+#[test]
+fn flipping_any_byte_of_a_credential_receipt_fails() {
+    let anchor = genesis_validators().anchor();
+    assert_every_flip_fails(&credential_receipt(LICENCE, Some((5, &[0, 1, 2]))), &anchor);
+    assert_every_flip_fails(&credential_receipt(Digest([0xc2; 32]), None), &anchor);
+}

@@ -7,10 +7,11 @@
 
 use crate::certificate::{CertificateError, quorum, verify_certificate};
 use crate::receipt::{
-    BalanceClaim, Claim, CurrencyFact, Finality, ObligationClaim, Receipt, TxClaim,
+    BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim,
+    Receipt, TxClaim,
 };
 use crate::statement;
-use crate::validators::{PathError, TrustAnchor};
+use crate::validators::{PathError, TrustAnchor, ValidatorSet};
 use cityledger_types::block::{outcome_leaf, tx_leaf};
 use cityledger_types::merkle::InclusionError;
 use cityledger_types::records::StateKey;
@@ -23,7 +24,7 @@ use serde::Serialize;
 pub struct Verified {
     /// The claim in plain words.
     pub statement: String,
-    /// `transaction` or `balance`.
+    /// `transaction`, `balance`, `obligation` or `credential`.
     pub kind: &'static str,
     /// The chain.
     pub chain_id: String,
@@ -162,6 +163,12 @@ pub enum VerifyError {
         /// The obligation, hex.
         id: String,
     },
+    /// A credential claim's moment is not an earlier block of the chain.
+    #[error("the moment of the credential's status is not usable: {reason}")]
+    BadMoment {
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// The plain words differ from the claim.
     #[error("the receipt's statement does not match its claim; the claim says: {expected}")]
     StatementMismatch {
@@ -180,27 +187,13 @@ pub fn verify(receipt: &Receipt, anchor: &TrustAnchor) -> Result<Verified, Verif
         });
     }
     let path = receipt.validators.verify(anchor)?;
-    let (certified, certificate) = certified_header(receipt)?;
     let set = &path.last;
-    if certified.round.epoch != set.epoch || certified.validator_set_hash != set.hash() {
-        return Err(VerifyError::NotOfLastSet {
-            height: certified.height,
-            epoch: certified.round.epoch,
-            found: certified.validator_set_hash,
-            set_epoch: set.epoch,
-            expected: set.hash(),
-        });
-    }
-    let signers = verify_certificate(certificate, set, certified).map_err(|source| {
-        VerifyError::Certificate {
-            height: certified.height,
-            source,
-        }
-    })?;
+    let (certified, signers) = verify_finality(&receipt.block, set)?;
     let (kind, expected) = match &receipt.claim {
         Claim::Transaction(claim) => ("transaction", verify_tx(claim, header)?),
         Claim::Balance(claim) => ("balance", verify_balance(claim, header)?),
         Claim::Obligation(claim) => ("obligation", verify_obligation(claim, header)?),
+        Claim::Credential(claim) => ("credential", verify_credential(claim, header, set)?),
     };
     if receipt.statement() != expected {
         return Err(VerifyError::StatementMismatch { expected });
@@ -228,11 +221,37 @@ pub fn verify(receipt: &Receipt, anchor: &TrustAnchor) -> Result<Verified, Verif
     })
 }
 
+/// Checks that `block` is final under `set`: the certificate is of that
+/// set and signed by a quorum of it. Returns the certified header (the
+/// block's own, or its certified descendant's) and the signers.
+fn verify_finality<'a>(
+    block: &'a FinalizedBlock,
+    set: &ValidatorSet,
+) -> Result<(&'a BlockHeader, Vec<PublicKey>), VerifyError> {
+    let (certified, certificate) = certified_header(block)?;
+    if certified.round.epoch != set.epoch || certified.validator_set_hash != set.hash() {
+        return Err(VerifyError::NotOfLastSet {
+            height: certified.height,
+            epoch: certified.round.epoch,
+            found: certified.validator_set_hash,
+            set_epoch: set.epoch,
+            expected: set.hash(),
+        });
+    }
+    let signers = verify_certificate(certificate, set, certified).map_err(|source| {
+        VerifyError::Certificate {
+            height: certified.height,
+            source,
+        }
+    })?;
+    Ok((certified, signers))
+}
+
 /// The header that carries the certificate, after checking that the
 /// descendants (if any) lead to it from the claim's block.
-fn certified_header(receipt: &Receipt) -> Result<(&BlockHeader, &[u8]), VerifyError> {
-    let header = &receipt.block.header;
-    match &receipt.block.finality {
+fn certified_header(block: &FinalizedBlock) -> Result<(&BlockHeader, &[u8]), VerifyError> {
+    let header = &block.header;
+    match &block.finality {
         Finality::Certified(certificate) => Ok((header, &certificate.0)),
         Finality::ByDescendant {
             descendants,
@@ -348,6 +367,44 @@ fn verify_obligation(claim: &ObligationClaim, header: &BlockHeader) -> Result<St
         || format!("obligation {}", claim.id),
     )?;
     Ok(statement::obligation(claim, header))
+}
+
+fn verify_credential(
+    claim: &CredentialClaim,
+    header: &BlockHeader,
+    set: &ValidatorSet,
+) -> Result<String, VerifyError> {
+    let value = claim
+        .record
+        .as_ref()
+        .map(cityledger_types::encoding::encode);
+    verify_entry(
+        &claim.proof,
+        header,
+        &StateKey::Credential(claim.id),
+        value.as_deref(),
+        || format!("credential {}", claim.id),
+    )?;
+    if let Some(moment) = &claim.moment {
+        let earlier = &moment.header;
+        if earlier.chain_id != header.chain_id {
+            return Err(VerifyError::BadMoment {
+                reason: "its block is of another chain",
+            });
+        }
+        // One form per question: the receipt's own block is asked about
+        // without a moment.
+        if earlier.height >= header.height {
+            return Err(VerifyError::BadMoment {
+                reason: "its block is not earlier than the receipt's block",
+            });
+        }
+        // Until validator sets change on chain, every block of a receipt
+        // is final under the same set; the path then grows a set per
+        // moment.
+        verify_finality(moment, set)?;
+    }
+    Ok(statement::credential(claim, header))
 }
 
 fn verify_currencies(currencies: &[CurrencyFact], header: &BlockHeader) -> Result<(), VerifyError> {

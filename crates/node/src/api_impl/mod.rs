@@ -500,6 +500,12 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
             .map(|r| receipts::view(&r))
             .map_err(receipt_error)
     }
+
+    fn credential_receipt(&self, id: Digest, at: Option<Height>) -> Result<ReceiptView, ApiError> {
+        receipts::credential_receipt(&self.core.chain, id, at)
+            .map(|r| receipts::view(&r))
+            .map_err(receipt_error)
+    }
 }
 
 fn receipt_error(error: ReceiptError) -> ApiError {
@@ -509,6 +515,9 @@ fn receipt_error(error: ReceiptError) -> ApiError {
         }
         ReceiptError::UnknownCurrency { .. } => {
             ApiError::not_found(code::CURRENCY_NOT_FOUND, error.to_string())
+        }
+        ReceiptError::HeightNotFinalized { .. } => {
+            ApiError::not_found(code::HEIGHT_NOT_FINALIZED, error.to_string())
         }
         ReceiptError::NoCertificateYet { .. } => ApiError::Unavailable {
             detail: error.to_string(),

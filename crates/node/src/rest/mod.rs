@@ -168,6 +168,12 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
     /// certified finalized block.
     fn obligation_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError>;
 
+    /// The receipt of credential `id` (or of its absence) at the newest
+    /// certified finalized block, its status judged at height `at` or at
+    /// that block. A height above it is a `NotFound` with code
+    /// `height_not_finalized`.
+    fn credential_receipt(&self, id: Digest, at: Option<Height>) -> Result<ReceiptView, ApiError>;
+
     /// The application `id` at the finalized tip, if it exists.
     fn application(&self, id: Digest) -> Result<Option<ApplicationView>, ApiError>;
 
@@ -260,6 +266,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         receipts::tx_receipt,
         receipts::balance_receipt,
         receipts::obligation_receipt,
+        receipts::credential_receipt,
         credentials::list_applications,
         credentials::show_application,
         credentials::application_history,
@@ -350,6 +357,10 @@ fn routes<N: NodeApi>() -> Routes<N> {
         .get(
             "/v1/receipts/obligation/{id}",
             receipts::obligation_receipt::<N>,
+        )
+        .get(
+            "/v1/receipts/credential/{id}",
+            receipts::credential_receipt::<N>,
         )
         .get("/v1/applications", credentials::list_applications::<N>)
         .get("/v1/applications/{id}", credentials::show_application::<N>)

@@ -8,7 +8,9 @@ use super::{ApiError, NodeApi};
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use cityledger_api::problem::code;
 use cityledger_api::{Problem, ReceiptView};
+use cityledger_types::Height;
 use serde::Deserialize;
 
 /// Currency of a balance receipt when the request names none.
@@ -98,4 +100,55 @@ pub(super) async fn obligation_receipt<N: NodeApi>(
     let text = parse::path_segment(id, "id")?;
     let id = parse::hash(&text, "id")?;
     Ok(Json(node.obligation_receipt(id)?))
+}
+
+/// Query of a credential receipt.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct CredentialReceiptQuery {
+    height: Option<String>,
+}
+
+/// The receipt of a credential: its record at the newest certified
+/// finalized block, and its status (valid, expired, suspended, revoked)
+/// at an earlier height or at that block. The record carries every change
+/// of status, so the one proof answers for any earlier height; the
+/// receipt then also carries that height's block and its finality, so its
+/// block time is proven. An unknown id gets a receipt proving absence.
+#[utoipa::path(
+    get,
+    path = "/v1/receipts/credential/{id}",
+    tag = "receipts",
+    params(
+        ("id" = String, Path, description = "Credential id, 64 hex characters"),
+        ("height" = Option<u64>, Query, description = "Judge the status after this finalized block; default the newest certified one"),
+    ),
+    responses(
+        (status = 200, description = "The receipt; verify it offline before trusting its statement", body = ReceiptView),
+        (status = 400, description = "Not an id, or a height that is not a decimal number", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The height is not finalized with a certificate yet", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No certified finalized block yet; retry", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn credential_receipt<N: NodeApi>(
+    State(node): State<N>,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<CredentialReceiptQuery>, QueryRejection>,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let text = parse::path_segment(id, "id")?;
+    let id = parse::hash(&text, "id")?;
+    let query = parse::query_params(query)?;
+    let at = query
+        .height
+        .as_deref()
+        .map(|text| {
+            parse::decimal_u64(text).map(Height).ok_or_else(|| {
+                ApiError::bad_request(
+                    code::BAD_MOMENT,
+                    "height",
+                    format!("height must be a decimal number; got {text:?}"),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(Json(node.credential_receipt(id, at)?))
 }

@@ -70,6 +70,7 @@ struct Calls {
     obligations: Option<ObligationQuery>,
     report: Option<ReportQuery>,
     balance_receipt: Option<(Address, CurrencyCode)>,
+    credential_receipt: Option<(Digest, Option<Height>)>,
     applications: Option<ApplicationQuery>,
     status_moment: Option<StatusMoment>,
     status_list: Option<(OrgName, cityledger_vc::StatusPurpose, u32, String)>,
@@ -337,6 +338,17 @@ impl NodeApi for FakeNode {
     fn obligation_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError> {
         assert_eq!(id, FAKE_OBLIGATION);
         Ok(self.receipt("obligation"))
+    }
+
+    fn credential_receipt(&self, id: Digest, at: Option<Height>) -> Result<ReceiptView, ApiError> {
+        self.calls.lock().unwrap().credential_receipt = Some((id, at));
+        if at.is_some_and(|height| height.0 > FINAL_HEIGHT) {
+            return Err(ApiError::not_found(
+                code::HEIGHT_NOT_FINALIZED,
+                "height is not finalized",
+            ));
+        }
+        Ok(self.receipt("credential"))
     }
 
     fn application(&self, id: Digest) -> Result<Option<ApplicationView>, ApiError> {
@@ -1521,6 +1533,31 @@ async fn receipts_by_tx_hash_and_by_balance() {
 }
 
 #[tokio::test]
+async fn receipts_of_obligations_and_credentials_pass_their_ids_and_heights() {
+    let node = FakeNode::new();
+    let id = FAKE_OBLIGATION;
+    let answer = send_to(&node, get(&format!("/v1/receipts/obligation/{id}"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["kind"], "obligation");
+    let answer = send_to(&node, get(&format!("/v1/receipts/credential/{id}"))).await;
+    assert_eq!(answer.json()["kind"], "credential");
+    assert_eq!(
+        node.calls.lock().unwrap().credential_receipt,
+        Some((id, None))
+    );
+    let answer = send_to(
+        &node,
+        get(&format!("/v1/receipts/credential/{id}?height=2")),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        node.calls.lock().unwrap().credential_receipt,
+        Some((id, Some(Height(2))))
+    );
+}
+
+#[tokio::test]
 async fn receipts_refuse_bad_input() {
     let cases: &[(&str, StatusCode, &str, Option<&str>)] = &[
         (
@@ -1558,6 +1595,24 @@ async fn receipts_refuse_bad_input() {
             StatusCode::BAD_REQUEST,
             code::BAD_QUERY,
             Some("query"),
+        ),
+        (
+            &format!("/v1/receipts/credential/{FAKE_OBLIGATION}?height=two"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_MOMENT,
+            Some("height"),
+        ),
+        (
+            &format!("/v1/receipts/credential/{FAKE_OBLIGATION}?height=999999"),
+            StatusCode::NOT_FOUND,
+            code::HEIGHT_NOT_FINALIZED,
+            None,
+        ),
+        (
+            "/v1/receipts/credential/zz",
+            StatusCode::BAD_REQUEST,
+            code::BAD_HASH,
+            Some("id"),
         ),
     ];
     for (uri, status, code, field) in cases {
