@@ -40,7 +40,7 @@ pub use obligation::{
     ObligationStatusView, ObligationView, ObligationsPage,
 };
 pub use problem::Problem;
-pub use receipt::ReceiptView;
+pub use receipt::{CheckpointView, ConsistencyProofView, ReceiptView};
 pub use status::{EquivocationView, HealthView, StatusView, ValidatorView};
 pub use stream::{StreamEvent, StreamEventItem};
 pub use tx::{
@@ -112,6 +112,8 @@ use utoipa::OpenApi;
         obligation::ObligationReasonView,
         obligation::DecideAppealView,
         ReceiptView,
+        CheckpointView,
+        ConsistencyProofView,
         ApplicationView,
         ApplicationsPage,
         credential::InfoRoundView,

@@ -110,6 +110,11 @@ pub mod code {
     pub const HEIGHT_NOT_FINALIZED: &str = "height_not_finalized";
     /// A status list number is not a decimal number.
     pub const BAD_LIST: &str = "bad_list";
+    /// A height is not a decimal number.
+    pub const BAD_HEIGHT: &str = "bad_height";
+    /// A consistency proof was asked for an old height that is not below
+    /// the new one (one block needs no proof).
+    pub const HEIGHTS_OUT_OF_ORDER: &str = "heights_out_of_order";
 }
 
 /// An RFC 9457 problem document.

@@ -14,8 +14,11 @@ use cityledger_types::{Digest, Height};
 /// First bytes of the format marker: this directory is a CityLedger store.
 const FORMAT_MAGIC: &[u8; 16] = b"cityledger/store";
 /// The storage format this build reads and writes. Any change to a key or
-/// payload layout bumps it.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// payload layout, or to what the stored state means, bumps it. Version 3:
+/// every block's state holds the history accumulator (`StateKey::History`)
+/// and the index holds its nodes, so a version 2 store's state roots are
+/// not this build's and it could neither replay nor prove consistency.
+pub(crate) const FORMAT_VERSION: u32 = 3;
 
 /// Payload of the format marker.
 pub(crate) fn encode_format(version: u32) -> Vec<u8> {

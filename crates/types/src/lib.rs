@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod digest;
 pub mod encoding;
 pub mod genesis;
+pub mod history;
 pub mod limits;
 pub mod merkle;
 pub mod names;

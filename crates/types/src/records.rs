@@ -66,6 +66,10 @@ pub enum StateKey {
     StatusListCounter(OrgName),
     /// The keys that sign an organisation's exported credentials.
     IssuerKeys(OrgName),
+    /// The peaks of the history accumulator over the ids of every earlier
+    /// block (`history::HistoryRecord`); appended by each block with its
+    /// parent's id, absent in the genesis state.
+    History,
 }
 
 impl StateKey {

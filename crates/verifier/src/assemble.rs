@@ -6,6 +6,7 @@
 //! node that assembles a wrong one gets it refused by [`crate::verify()`].
 
 use crate::bounded::{BoundedBytes, BoundedText, BoundedVec};
+use crate::checkpoint::Checkpoint;
 use crate::limits::{DESCENDANT_HEADERS_MAX, RECEIPT_CURRENCIES_MAX, STATEMENT_BYTES_MAX};
 use crate::receipt::{
     BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim,
@@ -15,6 +16,7 @@ use crate::statement;
 use crate::validators::ValidatorPath;
 use cityledger_types::block::{outcome_leaf, tx_leaf};
 use cityledger_types::credential::CredentialRecord;
+use cityledger_types::history::HistoryRecord;
 use cityledger_types::merkle;
 use cityledger_types::obligation::{ObligationOp, ObligationRecord};
 use cityledger_types::records::{BalanceRecord, CurrencyRecord, StateKey};
@@ -60,6 +62,13 @@ pub enum AssembleError {
         length: usize,
         /// The limit.
         limit: usize,
+    },
+    /// The block's state has no history: only the genesis block's lacks
+    /// one, and genesis is trusted through its document.
+    #[error("block {height} has no history of earlier blocks to checkpoint")]
+    NoHistory {
+        /// The block.
+        height: cityledger_types::Height,
     },
     /// The rendered statement is above its bound.
     #[error("the statement is {length} bytes, above the limit of {limit}")]
@@ -294,6 +303,30 @@ pub fn receipt(
     }
     Ok(Receipt {
         claim,
+        statement: BoundedText(statement),
+        block,
+        validators,
+    })
+}
+
+/// The checkpoint of `block`, whose state is `state`: its history peaks
+/// with their proof, and its statement rendered.
+pub fn checkpoint(
+    state: &SparseMerkleTree,
+    block: FinalizedBlock,
+    validators: ValidatorPath,
+) -> Result<Checkpoint, AssembleError> {
+    let height = block.header.height;
+    let key = StateKey::History.to_bytes();
+    let bytes = state.get(&key).ok_or(AssembleError::NoHistory { height })?;
+    let history: HistoryRecord =
+        borsh::from_slice(bytes).map_err(|_| AssembleError::CorruptState {
+            what: "the history".to_owned(),
+        })?;
+    let statement = statement::checkpoint(&block.header, &history);
+    Ok(Checkpoint {
+        history_proof: state.prove(&key),
+        history,
         statement: BoundedText(statement),
         block,
         validators,

@@ -10,10 +10,47 @@
 use crate::receipt::{BalanceClaim, CredentialClaim, CurrencyFact, ObligationClaim, TxClaim};
 use cityledger_types::application::ApplicationOp;
 use cityledger_types::credential::{AsOf, CredentialOp, Fields};
+use cityledger_types::history::HistoryRecord;
 use cityledger_types::limits::CURRENCY_DECIMALS_MAX;
 use cityledger_types::obligation::{AppealDecision, ObligationOp};
 use cityledger_types::tx::{Action, GovernanceOp, LedgerOp, TransferOrder};
 use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, TxOutcome};
+
+/// The statement of a checkpoint.
+pub fn checkpoint(header: &BlockHeader, history: &HistoryRecord) -> String {
+    format!(
+        "Block {} ({}) of chain {} at {} is final, and its state commits to the {} blocks before it (history root {}).",
+        header.height,
+        header.id(),
+        header.chain_id,
+        utc(header.timestamp_ms),
+        history.leaf_count(),
+        history.root(),
+    )
+}
+
+/// What a consistency check between two checkpoints proves.
+pub fn consistency(old: &BlockHeader, new: &BlockHeader) -> String {
+    if old.height == new.height {
+        return format!(
+            "Both checkpoints are block {} ({}) of chain {}.",
+            old.height,
+            old.id(),
+            old.chain_id
+        );
+    }
+    format!(
+        "Block {} ({}) of chain {} is an ancestor of block {} ({}): the chain finalized up to block {} extends the one up to block {}, with {} blocks appended and none rewritten.",
+        old.height,
+        old.id(),
+        old.chain_id,
+        new.height,
+        new.id(),
+        new.height,
+        old.height,
+        new.height.0 - old.height.0,
+    )
+}
 
 /// The statement of a transaction receipt.
 pub fn transaction(claim: &TxClaim, header: &BlockHeader) -> String {
