@@ -41,7 +41,7 @@ pub use obligation::{
     ObligationStatusView, ObligationView, ObligationsPage,
 };
 pub use problem::Problem;
-pub use receipt::ReceiptView;
+pub use receipt::{CheckpointView, ConsistencyProofView, ReceiptView};
 pub use record::{
     AccessView, AccessesPage, AnchorRecordRequest, BatchProof, DeviceView, DevicesPage, GrantView,
     RecordContentView, RecordKeysRequest, RecordView, RecordsPage,
@@ -117,6 +117,8 @@ use utoipa::OpenApi;
         obligation::ObligationReasonView,
         obligation::DecideAppealView,
         ReceiptView,
+        CheckpointView,
+        ConsistencyProofView,
         ApplicationView,
         ApplicationsPage,
         credential::InfoRoundView,

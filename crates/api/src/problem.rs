@@ -137,6 +137,11 @@ pub mod code {
     pub const BATCH_NOT_FOUND: &str = "batch_not_found";
     /// A hex key is malformed.
     pub const BAD_KEY: &str = "bad_key";
+    /// A height is not a decimal number.
+    pub const BAD_HEIGHT: &str = "bad_height";
+    /// A consistency proof was asked for an old height that is not below
+    /// the new one (one block needs no proof).
+    pub const HEIGHTS_OUT_OF_ORDER: &str = "heights_out_of_order";
 }
 
 /// An RFC 9457 problem document.

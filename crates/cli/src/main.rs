@@ -2,6 +2,7 @@
 //! keys, send transactions, query balances and benchmark.
 
 mod bench;
+mod checkpoints;
 mod commands;
 mod credential;
 mod home;
@@ -102,6 +103,12 @@ enum Command {
     /// Check a receipt offline against a genesis or checkpoint you trust;
     /// exits 0 only if it is valid.
     Verify(receipts::VerifyArgs),
+    /// Fetch a checkpoint: a finalized block, certified by a quorum of
+    /// validators, whose state commits to every block before it.
+    Checkpoint(checkpoints::CheckpointArgs),
+    /// Check offline that a later checkpoint's chain extends an earlier
+    /// one's (Certificate Transparency style); exits 0 only if it does.
+    VerifyConsistency(checkpoints::VerifyConsistencyArgs),
     /// Applications for citizen services: licence and passport renewals,
     /// visas, cards; their fees, review and decision.
     #[command(subcommand)]
@@ -220,6 +227,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Obligation(command) => obligation::run(command, json),
         Command::Receipt(command) => receipts::receipt(command, json),
         Command::Verify(args) => receipts::verify_file(args, json),
+        Command::Checkpoint(args) => checkpoints::checkpoint(args, json),
+        Command::VerifyConsistency(args) => checkpoints::verify_consistency_files(args, json),
         Command::Application(command) => credential::run_application(command, json),
         Command::Credential(command) => credential::run_credential(command, json),
         Command::Record(command) => record::run_record(command, json),

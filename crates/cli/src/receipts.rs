@@ -1,5 +1,5 @@
 //! `cityledger receipt …` fetches receipts from a node; `cityledger verify`
-//! checks one offline, against the genesis the user trusts.
+//! checks one offline, against the genesis or checkpoint the user trusts.
 
 use crate::commands::block_on;
 use crate::home::Home;
@@ -7,10 +7,11 @@ use crate::printable::{self, Printout};
 use anyhow::{Context, Result, bail};
 use cityledger_client::Client;
 use cityledger_types::genesis::Genesis;
-use cityledger_types::{Address, Digest};
+use cityledger_types::{Address, Digest, Height};
 use cityledger_verifier::limits::RECEIPT_TEXT_BYTES_MAX;
+use cityledger_verifier::receipt::RECEIPT_MAGIC;
 use cityledger_verifier::statement::utc;
-use cityledger_verifier::{Receipt, TrustAnchor, Verified, verify};
+use cityledger_verifier::{Checkpoint, FramedDecodeError, Receipt, TrustAnchor, Verified, verify};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 
@@ -48,6 +49,18 @@ pub enum ReceiptCommand {
         #[command(flatten)]
         output: ReceiptOutput,
     },
+    /// The receipt of a credential's status (valid, expired, suspended,
+    /// revoked) at a height, the proof a border guard or employer checks.
+    Credential {
+        /// Credential id, 64 hex characters.
+        id: String,
+        /// Judge the status after this finalized block; default the
+        /// latest certified block.
+        #[arg(long, value_name = "HEIGHT")]
+        at: Option<u64>,
+        #[command(flatten)]
+        output: ReceiptOutput,
+    },
 }
 
 /// Where a receipt goes.
@@ -77,8 +90,9 @@ pub struct VerifyArgs {
     /// The receipt: binary, text, or a saved REST answer (JSON).
     file: PathBuf,
     /// What to trust: the chain's genesis document (JSON), as published by
-    /// the consortium. Default: the genesis of --home. (Checkpoints as
-    /// anchors are designed in ADR 0004, not issued yet.)
+    /// the consortium, or a checkpoint you trusted before (`cityledger
+    /// checkpoint`; its validator set is trusted). Default: the genesis of
+    /// --home.
     #[arg(long, value_name = "GENESIS_OR_CHECKPOINT")]
     trust: Option<PathBuf>,
     /// Home whose genesis is trusted when --trust is not given.
@@ -86,7 +100,7 @@ pub struct VerifyArgs {
     home: PathBuf,
 }
 
-/// `cityledger receipt tx|balance`.
+/// `cityledger receipt tx|balance|obligation|credential`.
 pub fn receipt(command: ReceiptCommand, json: bool) -> Result<()> {
     let (view, output) = match command {
         ReceiptCommand::Tx { hash, output } => {
@@ -111,6 +125,13 @@ pub fn receipt(command: ReceiptCommand, json: bool) -> Result<()> {
             let id = Digest::from_hex(&id).context("ID")?;
             let view = fetch(&output.node, |client| async move {
                 client.obligation_receipt(&id).await
+            })?;
+            (view, output)
+        }
+        ReceiptCommand::Credential { id, at, output } => {
+            let id = Digest::from_hex(&id).context("ID")?;
+            let view = fetch(&output.node, |client| async move {
+                client.credential_receipt(&id, at.map(Height)).await
             })?;
             (view, output)
         }
@@ -193,7 +214,7 @@ where
 
 /// `cityledger verify`: exit 0 only when the receipt is valid.
 pub fn verify_file(args: VerifyArgs, json: bool) -> Result<()> {
-    let receipt = read_receipt(&args.file)?;
+    let receipt: Receipt = read_document(&args.file)?;
     let anchor = trust_anchor(args.trust.as_deref(), &args.home)?;
     let verified = verify(&receipt, &anchor)
         .map_err(|error| anyhow::anyhow!("the receipt is NOT valid: {error}"))?;
@@ -207,7 +228,8 @@ pub fn verify_file(args: VerifyArgs, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn print_verified(verified: &Verified) {
+/// Prints what a verified receipt or checkpoint proves, and who signed.
+pub(crate) fn print_verified(verified: &Verified) {
     println!("VALID: {}", verified.statement);
     println!(
         "  block {} of {} ({}), {}",
@@ -243,28 +265,63 @@ fn print_verified(verified: &Verified) {
     );
 }
 
-/// Reads a receipt in any of its forms: binary, base64url text, or the
-/// REST answer's JSON.
-pub fn read_receipt(path: &Path) -> Result<Receipt> {
-    let bytes = read_bounded(path, RECEIPT_FILE_BYTES_MAX)?;
-    let decoded = if bytes.starts_with(&cityledger_verifier::receipt::RECEIPT_MAGIC) {
-        Receipt::from_bytes(&bytes)
-    } else {
-        let text = std::str::from_utf8(&bytes)
-            .with_context(|| format!("{} is neither a binary receipt nor text", path.display()))?;
-        let trimmed = text.trim();
-        if trimmed.starts_with('{') {
-            let view: cityledger_api::ReceiptView = serde_json::from_str(trimmed)
-                .with_context(|| format!("{} is JSON but not a receipt answer", path.display()))?;
-            Receipt::from_text(&view.receipt)
-        } else {
-            Receipt::from_text(trimmed)
-        }
-    };
-    decoded.with_context(|| format!("{} is not a valid receipt", path.display()))
+/// A document with the verifier's framing, readable from a file in any of
+/// its forms: binary, base64url text, or the REST answer's JSON.
+pub(crate) trait Document: Sized {
+    /// What it is, for errors.
+    const WHAT: &'static str;
+    /// First bytes of its binary form.
+    const MAGIC: [u8; 4];
+    /// The field of the REST answer that holds its text form.
+    const FIELD: &'static str;
+    /// Largest file read.
+    const FILE_BYTES_MAX: usize;
+    /// Decodes the binary form.
+    fn from_bytes(bytes: &[u8]) -> Result<Self, FramedDecodeError>;
+    /// Decodes the text form.
+    fn from_text(text: &str) -> Result<Self, FramedDecodeError>;
 }
 
-/// The anchor of `--trust`, or the genesis of `home`.
+impl Document for Receipt {
+    const WHAT: &'static str = "receipt";
+    const MAGIC: [u8; 4] = RECEIPT_MAGIC;
+    const FIELD: &'static str = "receipt";
+    const FILE_BYTES_MAX: usize = RECEIPT_FILE_BYTES_MAX;
+    fn from_bytes(bytes: &[u8]) -> Result<Self, FramedDecodeError> {
+        Receipt::from_bytes(bytes)
+    }
+    fn from_text(text: &str) -> Result<Self, FramedDecodeError> {
+        Receipt::from_text(text)
+    }
+}
+
+/// Reads a document (`T`) from `path` in any of its forms.
+pub(crate) fn read_document<T: Document>(path: &Path) -> Result<T> {
+    let bytes = read_bounded(path, T::FILE_BYTES_MAX)?;
+    decode_document(&bytes)
+        .with_context(|| format!("{} is not a valid {}", path.display(), T::WHAT))
+}
+
+/// Decodes a document (`T`) in any of its forms: binary (starting with its
+/// magic), text, or a saved REST answer (JSON) whose field holds the text.
+pub(crate) fn decode_document<T: Document>(bytes: &[u8]) -> Result<T> {
+    if bytes.starts_with(&T::MAGIC) {
+        return Ok(T::from_bytes(bytes)?);
+    }
+    let text = std::str::from_utf8(bytes).context("neither its binary form nor text")?;
+    let trimmed = text.trim();
+    if !trimmed.starts_with('{') {
+        return Ok(T::from_text(trimmed)?);
+    }
+    let answer: serde_json::Value = serde_json::from_str(trimmed).context("malformed JSON")?;
+    match answer.get(T::FIELD).and_then(serde_json::Value::as_str) {
+        Some(text) => Ok(T::from_text(text)?),
+        None => bail!("JSON without a `{}` text", T::FIELD),
+    }
+}
+
+/// The anchor of `--trust` (a genesis document or a checkpoint), or the
+/// genesis of `home`.
 pub fn trust_anchor(trust: Option<&Path>, home: &Path) -> Result<TrustAnchor> {
     let path = match trust {
         Some(path) => path.to_path_buf(),
@@ -272,7 +329,9 @@ pub fn trust_anchor(trust: Option<&Path>, home: &Path) -> Result<TrustAnchor> {
             let home = Home::new(home);
             let genesis = home.dir().join("genesis.json");
             if !genesis.exists() {
-                bail!("no trust anchor: pass --trust with the chain's genesis.json");
+                bail!(
+                    "no trust anchor: pass --trust with the chain's genesis.json or a checkpoint"
+                );
             }
             genesis
         }
@@ -282,10 +341,18 @@ pub fn trust_anchor(trust: Option<&Path>, home: &Path) -> Result<TrustAnchor> {
         return TrustAnchor::from_genesis(&genesis)
             .with_context(|| format!("{} has no valid validator set", path.display()));
     }
-    bail!("{} is not a genesis document (JSON)", path.display())
+    let Ok(checkpoint) = decode_document::<Checkpoint>(&bytes) else {
+        bail!(
+            "{} is neither a genesis document (JSON) nor a checkpoint",
+            path.display()
+        );
+    };
+    TrustAnchor::from_checkpoint(&checkpoint)
+        .map_err(|error| anyhow::anyhow!("{} is not a valid checkpoint: {error}", path.display()))
 }
 
-fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>> {
+/// The bytes of `path`, refused above `limit`.
+pub(crate) fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>> {
     let length = std::fs::metadata(path)
         .with_context(|| format!("read {}", path.display()))?
         .len();

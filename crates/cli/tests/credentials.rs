@@ -21,7 +21,7 @@ fn height(value: &serde_json::Value) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_licence_is_renewed_paid_approved_revoked_checked_at_two_heights_and_exported() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let node = Node::start_fresh(dir.path()).await;
+    let mut node = Node::start_fresh(dir.path()).await;
     let cli = Cli::new(&node);
     let alice = cli.new_key("alice");
     cli.fund(&alice, "100");
@@ -207,6 +207,42 @@ async fn a_licence_is_renewed_paid_approved_revoked_checked_at_two_heights_and_e
     ]);
     assert!(text.starts_with("valid as of height"), "{text}");
 
+    // Receipts of the status before and after the revocation, which a
+    // border guard checks offline.
+    let url = node.url.clone();
+    let receipt_at = |height: u64, name: &str| {
+        let file = dir.path().join(name);
+        let fetched = run_cli_logged(&[
+            "receipt",
+            "credential",
+            &credential,
+            "--at",
+            &height.to_string(),
+            "--node",
+            &url,
+            "--out",
+            file.to_str().unwrap(),
+        ]);
+        assert!(fetched.success(), "{fetched:?}");
+        file
+    };
+    let valid_receipt = receipt_at(issued_at, "valid.receipt");
+    let revoked_receipt = receipt_at(revoked_at, "revoked.receipt");
+    let too_late = run_cli_logged(&[
+        "receipt",
+        "credential",
+        &credential,
+        "--at",
+        "999999",
+        "--node",
+        &url,
+    ]);
+    assert!(!too_late.success(), "{too_late:?}");
+    assert!(
+        too_late.stderr.contains("height_not_finalized"),
+        "{too_late:?}"
+    );
+
     // Past its validity it is reported expired.
     let until = still["credential"]["valid_until_ms"].as_u64().unwrap();
     let later = cli.json(&[
@@ -230,6 +266,20 @@ async fn a_licence_is_renewed_paid_approved_revoked_checked_at_two_heights_and_e
         .expect("the list decodes");
     assert!(bits.get(position).unwrap(), "the revocation is in the list");
     assert_eq!(bits.count(), 1);
+
+    drop(cli);
+    node.kill();
+    let genesis = node.home.join("genesis.json");
+    let valid = verify_offline(&valid_receipt, &genesis);
+    assert!(
+        valid.contains(&format!("; valid at height {issued_at} (")),
+        "{valid}"
+    );
+    let revoked = verify_offline(&revoked_receipt, &genesis);
+    assert!(
+        revoked.contains(&format!("; revoked at height {revoked_at} (")),
+        "{revoked}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

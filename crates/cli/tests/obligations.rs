@@ -15,7 +15,7 @@ fn today() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fine_is_appealed_upheld_and_paid_and_the_report_matches_the_ledger() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let node = Node::start_fresh(dir.path()).await;
+    let mut node = Node::start_fresh(dir.path()).await;
     let cli = Cli::new(&node);
     let alice = cli.new_key("alice");
     let bob = cli.new_key("bob");
@@ -223,6 +223,16 @@ async fn a_fine_is_appealed_upheld_and_paid_and_the_report_matches_the_ledger() 
         ],
         "bad_date",
     );
+
+    // The receipt printed at payment holds with the node stopped.
+    drop(cli);
+    node.kill();
+    let proven = verify_offline(&receipt_file, &node.home.join("genesis.json"));
+    assert!(
+        proven.contains(&format!("Obligation {fine}: traffic_fine")),
+        "{proven}"
+    );
+    assert!(proven.contains("owing 0.00 CITY; paid"), "{proven}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

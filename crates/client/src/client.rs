@@ -8,8 +8,9 @@ use crate::limits::{
 };
 use cityledger_api::limits::TXS_PER_BATCH_MAX;
 use cityledger_api::{
-    AccountTxsPage, AccountView, BlockView, HealthView, Problem, ReceiptView, StatusView,
-    SubmitTxRequest, SubmitTxResponse, SubmitTxsRequest, SubmitTxsResponse, TxStatusView,
+    AccountTxsPage, AccountView, BlockView, CheckpointView, ConsistencyProofView, HealthView,
+    Problem, ReceiptView, StatusView, SubmitTxRequest, SubmitTxResponse, SubmitTxsRequest,
+    SubmitTxsResponse, TxStatusView,
 };
 use cityledger_types::{Digest, Height, SignedTx};
 use reqwest::{StatusCode, Url};
@@ -205,6 +206,45 @@ impl Client {
     pub async fn obligation_receipt(&self, id: &Digest) -> Result<ReceiptView, ClientError> {
         self.get_json(self.url(&["v1", "receipts", "obligation", &id.to_hex()])?)
             .await
+    }
+
+    /// The receipt of credential `id`, its status judged after block
+    /// `height` or at the newest certified block.
+    pub async fn credential_receipt(
+        &self,
+        id: &Digest,
+        height: Option<Height>,
+    ) -> Result<ReceiptView, ClientError> {
+        let mut url = self.url(&["v1", "receipts", "credential", &id.to_hex()])?;
+        if let Some(height) = height {
+            url.query_pairs_mut()
+                .append_pair("height", &height.0.to_string());
+        }
+        self.get_json(url).await
+    }
+
+    /// The checkpoint of the newest certified finalized block. Verify it
+    /// offline (`cityledger_verifier::verify_checkpoint`) before trusting
+    /// it.
+    pub async fn checkpoint(&self) -> Result<CheckpointView, ClientError> {
+        self.get_json(self.url(&["v1", "checkpoints", "latest"])?)
+            .await
+    }
+
+    /// The proof that the finalized block at `old` is an ancestor of the
+    /// one at `new` (`old < new`), to check offline with both checkpoints
+    /// (`cityledger_verifier::verify_consistency`); the node cannot forge
+    /// it.
+    pub async fn consistency_proof(
+        &self,
+        old: Height,
+        new: Height,
+    ) -> Result<ConsistencyProofView, ClientError> {
+        let mut url = self.url(&["v1", "checkpoints", "consistency"])?;
+        url.query_pairs_mut()
+            .append_pair("old", &old.0.to_string())
+            .append_pair("new", &new.0.to_string());
+        self.get_json(url).await
     }
 
     fn account_txs_url(

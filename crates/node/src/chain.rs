@@ -14,7 +14,7 @@
 use crate::limits::{
     RECENT_FINALIZED_STATES_MAX, RECENT_FINALIZED_WRITES_MAX, SPECULATIVE_BLOCKS_MAX,
 };
-use crate::{credential_indexes, indexes, record_indexes};
+use crate::{credential_indexes, history_index, indexes, record_indexes};
 use cityledger_state::genesis::genesis_writes;
 use cityledger_state::{BlockEnv, Event, InvalidBlock, Mode, StateRead, WriteSet, execute_block};
 use cityledger_storage::{BlockCommit, Committed, Store, StoreError};
@@ -232,11 +232,12 @@ impl Chain {
         hashes
     }
 
-    fn env(&self, height: Height, timestamp_ms: u64) -> BlockEnv {
+    fn env(&self, height: Height, timestamp_ms: u64, parent_id: Digest) -> BlockEnv {
         BlockEnv {
             chain_id: self.chain_id.clone(),
             height,
             timestamp_ms,
+            parent_id,
         }
     }
 
@@ -256,7 +257,7 @@ impl Chain {
         let txs: Vec<SignedTx> = candidates.iter().map(|tx| (**tx).clone()).collect();
         let executed = execute_block(
             &TreeView(&parent.state),
-            &self.env(height, timestamp_ms),
+            &self.env(height, timestamp_ms, parent.block.id()),
             &txs,
             Mode::Propose,
         )
@@ -327,6 +328,11 @@ impl Chain {
             &self.chain_id,
             &self.validator_set_hash,
         )?;
+        // Callers find the parent by this id; checked again because the
+        // history accumulator appends it and must append the real parent.
+        if header.parent != parent.block.id() {
+            return Err("parent is not the block it executes on".into());
+        }
         // Each hash re-encodes its transaction: compute them once for both roots.
         let hashes: Vec<Digest> = block.txs.0.iter().map(SignedTx::hash).collect();
         let tx_leaves: Vec<Digest> = hashes.iter().map(tx_leaf).collect();
@@ -335,7 +341,7 @@ impl Chain {
         }
         let executed = execute_block(
             &TreeView(&parent.state),
-            &self.env(header.height, header.timestamp_ms),
+            &self.env(header.height, header.timestamp_ms, header.parent),
             &block.txs.0,
             Mode::Verify,
         )
@@ -428,7 +434,7 @@ impl Chain {
         let hashes = &executed.tx_hashes;
         let account_entries = account_entries(&executed.events);
         // Each domain's indexes, from the same diff and events.
-        let index_changes: Vec<_> = [
+        let mut index_changes: Vec<_> = [
             indexes::block_changes,
             credential_indexes::block_changes,
             record_indexes::block_changes,
@@ -445,6 +451,13 @@ impl Chain {
             )
         })
         .collect();
+        // The history nodes the block's append completes, for consistency
+        // proofs between any two heights.
+        index_changes.extend(history_index::block_changes(
+            &TreeView(&parent.state),
+            &parent.block.id(),
+            &executed.writes,
+        ));
         let outcomes_bytes = borsh::to_vec(executed.outcomes.as_ref())
             .expect("borsh encoding into a Vec is infallible");
         let events_bytes =

@@ -13,6 +13,7 @@ pub mod config;
 pub mod consensus;
 pub mod core;
 pub mod credential_indexes;
+pub mod history_index;
 pub mod indexes;
 pub mod limits;
 pub mod mempool;

@@ -1,6 +1,8 @@
 //! Receipts from this node's chain: a finalized transaction with its
-//! outcome, or a balance at the finalized tip, assembled with the block's
-//! certificate and the validator set into a `cityledger_verifier::Receipt`.
+//! outcome, or a balance, an obligation or a credential at the finalized
+//! tip, assembled with the block's
+//! certificate and the validator set into a `cityledger_verifier::Receipt`;
+//! and checkpoints with the consistency proofs between them.
 //!
 //! The node assembles; it never vouches. Whoever holds a receipt checks it
 //! offline with the verifier, so a bug here yields a receipt that fails,
@@ -8,12 +10,13 @@
 //! versions; it never writes, and it knows nothing of HTTP.
 
 use crate::chain::{Chain, ExecutedBlock};
+use crate::history_index::{self, HistoryIndexError};
 use crate::limits::RECEIPT_DESCENDANT_SCAN_MAX;
 use cityledger_storage::{Store, StoreError};
 use cityledger_types::{Address, Block, BlockHeader, CurrencyCode, Digest, Height, TxOutcome};
 use cityledger_verifier::assemble::{self, AssembleError, currencies_of, currency_fact};
 use cityledger_verifier::validators::{ValidatorPath, ValidatorSet};
-use cityledger_verifier::{Claim, FinalizedBlock, Receipt};
+use cityledger_verifier::{Checkpoint, Claim, ConsistencyProof, FinalizedBlock, Receipt};
 
 /// Why no receipt could be made.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +43,17 @@ pub enum ReceiptError {
         /// The block.
         height: Height,
     },
+    /// The height asked about is above the newest certified finalized
+    /// block.
+    #[error(
+        "height {height} is not finalized with a certificate yet; the newest certified height is {certified}"
+    )]
+    HeightNotFinalized {
+        /// The height asked about.
+        height: Height,
+        /// The newest certified finalized height.
+        certified: Height,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -54,6 +68,27 @@ pub enum ReceiptError {
     /// The pieces do not fit the format (a bound).
     #[error(transparent)]
     Assemble(#[from] AssembleError),
+    /// A consistency proof's new height is above the finalized tip.
+    #[error("height {height} is not finalized yet; the finalized tip is {tip}")]
+    AboveTip {
+        /// The height asked about.
+        height: Height,
+        /// The finalized tip.
+        tip: Height,
+    },
+    /// A consistency proof's heights are not `old < new`.
+    #[error(
+        "the old height {old} must be below the new height {new} (a block is consistent with itself without a proof)"
+    )]
+    HeightsOutOfOrder {
+        /// The old height.
+        old: Height,
+        /// The new height.
+        new: Height,
+    },
+    /// The history index cannot serve the proof.
+    #[error(transparent)]
+    History(#[from] HistoryIndexError),
 }
 
 /// A finalized block read back with its outcomes and certificate.
@@ -222,6 +257,96 @@ pub fn obligation_receipt(chain: &Chain, id: Digest) -> Result<Receipt, ReceiptE
     )?)
 }
 
+/// The receipt of credential `id` (its record, or its absence) after the
+/// newest certified finalized block, with its status judged at `at`: an
+/// earlier height, whose block and finality the receipt then carries so
+/// that its block time is proven, or the receipt's own block.
+pub fn credential_receipt(
+    chain: &Chain,
+    id: Digest,
+    at: Option<Height>,
+) -> Result<Receipt, ReceiptError> {
+    let (executed, certificate) = certified_state(chain)?;
+    let certified_height = executed.block.header.height;
+    let moment = match at {
+        Some(height) if height > certified_height => {
+            return Err(ReceiptError::HeightNotFinalized {
+                height,
+                certified: certified_height,
+            });
+        }
+        Some(height) if height < certified_height => {
+            let stored =
+                load(chain.store().as_ref(), height)?.ok_or_else(|| ReceiptError::Corrupt {
+                    height,
+                    reason: "a finalized height below the tip is missing from the store".into(),
+                })?;
+            Some(finality(chain, stored.block.header, stored.certificate)?)
+        }
+        _ => None,
+    };
+    let claim = assemble::credential_claim(&executed.state, id, moment)?;
+    let block = assemble::certified(executed.block.header.clone(), &certificate)?;
+    Ok(assemble::receipt(
+        Claim::Credential(Box::new(claim)),
+        block,
+        validator_path(chain),
+    )?)
+}
+
+/// The checkpoint of the newest finalized block that has a certificate of
+/// its own: its header, finality, validator path and the history peaks its
+/// state holds.
+pub fn checkpoint(chain: &Chain) -> Result<Checkpoint, ReceiptError> {
+    let (executed, certificate) = certified_state(chain)?;
+    let block = assemble::certified(executed.block.header.clone(), &certificate)?;
+    Ok(assemble::checkpoint(
+        &executed.state,
+        block,
+        validator_path(chain),
+    )?)
+}
+
+/// The proof that the finalized block at `old` is an ancestor of the one at
+/// `new`, from the history index; `old < new <= tip`.
+pub fn consistency_proof(
+    chain: &Chain,
+    old: Height,
+    new: Height,
+) -> Result<ConsistencyProof, ReceiptError> {
+    if old >= new {
+        return Err(ReceiptError::HeightsOutOfOrder { old, new });
+    }
+    let tip = chain.finalized().block.header.height;
+    if new > tip {
+        return Err(ReceiptError::AboveTip { height: new, tip });
+    }
+    let path = history_index::prove(chain.store().as_ref(), old, new)?;
+    Ok(ConsistencyProof { path })
+}
+
+/// The checkpoint as the REST API serves it.
+pub fn checkpoint_view(checkpoint: &Checkpoint) -> cityledger_api::CheckpointView {
+    let header = &checkpoint.block.header;
+    cityledger_api::CheckpointView {
+        statement: checkpoint.statement().to_owned(),
+        height: header.height,
+        block_id: header.id(),
+        size_bytes: checkpoint.to_bytes().len() as u32,
+        checkpoint: checkpoint.to_text(),
+    }
+}
+
+/// The consistency proof as the REST API serves it.
+pub fn consistency_view(proof: &ConsistencyProof) -> cityledger_api::ConsistencyProofView {
+    cityledger_api::ConsistencyProofView {
+        old_height: Height(proof.path.index),
+        new_height: Height(proof.path.leaf_count),
+        size_bytes: proof.to_bytes().len() as u32,
+        proof: proof.to_text(),
+    }
+}
+
 /// The receipt as the REST API serves it.
 pub fn view(receipt: &Receipt) -> cityledger_api::ReceiptView {
     let bytes = receipt.to_bytes();
@@ -231,6 +356,7 @@ pub fn view(receipt: &Receipt) -> cityledger_api::ReceiptView {
             Claim::Transaction(_) => "transaction",
             Claim::Balance(_) => "balance",
             Claim::Obligation(_) => "obligation",
+            Claim::Credential(_) => "credential",
         }
         .to_owned(),
         statement: receipt.statement().to_owned(),

@@ -11,6 +11,7 @@ use crate::events::Event;
 use crate::outcome::Rejection;
 use crate::view::{Layer, StateRead, WriteSet};
 use crate::{applications, credentials, devices, governance, ledger, obligations, records};
+use cityledger_types::history::{self, HistoryRecord};
 use cityledger_types::limits::{CHARGES_PER_BLOCK_MAX, TX_EXPIRY_HORIZON_MS_MAX};
 use cityledger_types::records::{ChainRecord, StateKey, TxIdRecord};
 use cityledger_types::tx::{Action, LedgerOp};
@@ -26,6 +27,9 @@ pub struct BlockEnv {
     pub height: Height,
     /// Block time, agreed by consensus.
     pub timestamp_ms: u64,
+    /// Id of the parent block, which this block appends to the history
+    /// accumulator (`StateKey::History`).
+    pub parent_id: Digest,
 }
 
 /// Why a transaction may not be in a block at all.
@@ -170,9 +174,25 @@ pub fn execute_block(
     let mut chain: ChainRecord = layer.load(&StateKey::Chain).unwrap_or_default();
     chain.height = env.height;
     layer.store(&StateKey::Chain, &chain);
+    append_parent(&mut layer, env);
     executed.writes = layer.into_writes();
     assert_balanced(parent, &executed.writes);
     Ok(executed)
+}
+
+/// Appends the parent's id to the history accumulator, so that the block's
+/// state root commits to every block before it (ADR 0004).
+fn append_parent(layer: &mut Layer<'_>, env: &BlockEnv) {
+    let mut history: HistoryRecord = layer.load(&StateKey::History).unwrap_or_default();
+    // Block h appends block h-1: a history of another length means the
+    // parent state is not the parent's, and executing on would diverge.
+    assert_eq!(
+        history.leaf_count().checked_add(1),
+        Some(env.height.0),
+        "the parent state's history must hold every block before the parent"
+    );
+    history.append(history::leaf(&env.parent_id));
+    layer.store(&StateKey::History, &history);
 }
 
 /// Checks what makes a transaction inadmissible, in a fixed order.

@@ -657,7 +657,9 @@ impl CredentialRecord {
             .take_while(move |c| c.height <= as_of.height && c.at_ms <= as_of.time_ms)
     }
 
-    fn period_at(&self, as_of: &AsOf) -> Option<(u64, u64)> {
+    /// The validity period `(from, until)` in force at `as_of`, in ms of
+    /// block time (`until` exclusive); `None` before the issuance.
+    pub fn period_at(&self, as_of: &AsOf) -> Option<(u64, u64)> {
         let mut period = None;
         for change in self.in_force(as_of) {
             match change.kind {

@@ -14,6 +14,7 @@ pub mod device;
 pub mod digest;
 pub mod encoding;
 pub mod genesis;
+pub mod history;
 pub mod limits;
 pub mod merkle;
 pub mod names;

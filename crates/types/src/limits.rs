@@ -132,6 +132,12 @@ pub const BATCH_MESSAGES_MAX: usize = 1 << 16;
 /// Most Merkle siblings in a transaction inclusion proof (2^32 transactions).
 pub const TX_PROOF_DEPTH_MAX: usize = 32;
 
+/// Most peaks of the history accumulator: one per bit of a u64 block count.
+pub const HISTORY_PEAKS_MAX: usize = 64;
+/// Most siblings in a history (block-id accumulator) inclusion proof: one
+/// level per bit of a u64 height.
+pub const HISTORY_PROOF_DEPTH_MAX: usize = 64;
+
 /// Deepest possible state-tree path: one level per bit of a key hash.
 pub const TREE_DEPTH_MAX: usize = crate::digest::DIGEST_LEN * 8;
 /// Largest borsh encoding of a state proof, for decoding one from outside

@@ -1,9 +1,11 @@
 //! Binary Merkle trees over a list of leaves, RFC 6962 style, with inclusion
-//! proofs. Used for a block's transactions and their outcomes.
+//! proofs. Used for a block's transactions and their outcomes, and (through
+//! [`crate::history`]) for the ids of all of a block's ancestors.
 //!
 //! Leaf and node hashes carry different prefixes (0x00, 0x01), so a node can
 //! never be passed off as a leaf. An odd node at the end of a level is carried
-//! up unchanged, as in Certificate Transparency.
+//! up unchanged, as in Certificate Transparency; the tree is then RFC 6962's
+//! (the left subtree of every node is the largest perfect one that fits).
 
 use crate::digest::Digest;
 use crate::limits::TX_PROOF_DEPTH_MAX;
@@ -14,7 +16,8 @@ pub fn leaf_hash(data: &[u8]) -> Digest {
     Digest::of_parts(&[&[0x00], data])
 }
 
-fn node_hash(left: &Digest, right: &Digest) -> Digest {
+/// Hash of an inner node over its two children.
+pub fn node_hash(left: &Digest, right: &Digest) -> Digest {
     Digest::of_parts(&[&[0x01], &left.0, &right.0])
 }
 
@@ -68,9 +71,9 @@ pub enum InclusionError {
     #[error("leaf index {index} is outside a tree of {leaf_count} leaves")]
     IndexOutOfRange {
         /// Claimed index.
-        index: u32,
+        index: u64,
         /// Claimed size.
-        leaf_count: u32,
+        leaf_count: u64,
     },
     /// Wrong number of siblings for the tree shape.
     #[error("proof has {found} siblings, the tree shape needs {expected}")]
@@ -156,62 +159,83 @@ impl MerkleTree {
 impl InclusionProof {
     /// Checks that `leaf` (already hashed) is in the tree with `expected` root.
     pub fn verify(&self, leaf: &Digest, expected: &Digest) -> Result<(), InclusionError> {
-        if self.index >= self.leaf_count {
-            return Err(InclusionError::IndexOutOfRange {
-                index: self.index,
-                leaf_count: self.leaf_count,
-            });
-        }
-        let needed = self.sibling_count_needed();
-        if needed != self.siblings.len() || needed > TX_PROOF_DEPTH_MAX {
-            return Err(InclusionError::WrongSiblingCount {
-                expected: needed,
-                found: self.siblings.len(),
-            });
-        }
-        let computed = self.walk(*leaf);
-        if computed != *expected {
-            return Err(InclusionError::RootMismatch {
-                expected: *expected,
-                computed,
-            });
-        }
-        Ok(())
+        verify_path(
+            u64::from(self.index),
+            u64::from(self.leaf_count),
+            &self.siblings,
+            TX_PROOF_DEPTH_MAX,
+            leaf,
+            expected,
+        )
     }
+}
 
-    fn sibling_count_needed(&self) -> usize {
-        let (mut position, mut width, mut count) = (self.index, self.leaf_count, 0);
-        while width > 1 {
-            if position ^ 1 < width {
-                count += 1;
-            }
-            position /= 2;
-            width = width.div_ceil(2);
-        }
-        count
+/// Checks the path of `leaf` at `index` among `leaf_count` leaves, with
+/// `siblings` from the leaf upwards, against `expected`; at most
+/// `depth_max` siblings. Shared by every tree of this shape, whatever the
+/// width of its proof's fields.
+pub(crate) fn verify_path(
+    index: u64,
+    leaf_count: u64,
+    siblings: &[Digest],
+    depth_max: usize,
+    leaf: &Digest,
+    expected: &Digest,
+) -> Result<(), InclusionError> {
+    if index >= leaf_count {
+        return Err(InclusionError::IndexOutOfRange { index, leaf_count });
     }
+    let needed = sibling_count_needed(index, leaf_count);
+    if needed != siblings.len() || needed > depth_max {
+        return Err(InclusionError::WrongSiblingCount {
+            expected: needed,
+            found: siblings.len(),
+        });
+    }
+    let computed = walk(index, leaf_count, *leaf, siblings);
+    if computed != *expected {
+        return Err(InclusionError::RootMismatch {
+            expected: *expected,
+            computed,
+        });
+    }
+    Ok(())
+}
 
-    fn walk(&self, leaf: Digest) -> Digest {
-        let (mut position, mut width) = (self.index, self.leaf_count);
-        let mut hash = leaf;
-        let mut siblings = self.siblings.iter();
-        while width > 1 {
-            if position ^ 1 < width {
-                // The count was checked against the shape, so a sibling exists.
-                let Some(sibling) = siblings.next() else {
-                    break;
-                };
-                hash = if position % 2 == 0 {
-                    node_hash(&hash, sibling)
-                } else {
-                    node_hash(sibling, &hash)
-                };
-            }
-            position /= 2;
-            width = width.div_ceil(2);
+/// How many siblings the path of leaf `index` among `leaf_count` has: one
+/// per level where the node is not carried up alone.
+pub(crate) fn sibling_count_needed(index: u64, leaf_count: u64) -> usize {
+    let (mut position, mut width, mut count) = (index, leaf_count, 0);
+    while width > 1 {
+        if position ^ 1 < width {
+            count += 1;
         }
-        hash
+        position /= 2;
+        width = width.div_ceil(2);
     }
+    count
+}
+
+fn walk(index: u64, leaf_count: u64, leaf: Digest, siblings: &[Digest]) -> Digest {
+    let (mut position, mut width) = (index, leaf_count);
+    let mut hash = leaf;
+    let mut siblings = siblings.iter();
+    while width > 1 {
+        if position ^ 1 < width {
+            // The count was checked against the shape, so a sibling exists.
+            let Some(sibling) = siblings.next() else {
+                break;
+            };
+            hash = if position % 2 == 0 {
+                node_hash(&hash, sibling)
+            } else {
+                node_hash(sibling, &hash)
+            };
+        }
+        position /= 2;
+        width = width.div_ceil(2);
+    }
+    hash
 }
 
 #[cfg(test)]

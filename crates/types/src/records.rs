@@ -77,6 +77,10 @@ pub enum StateKey {
     Device(PublicKey),
     /// An anchored batch of messages (`device::BatchRecord`), by id.
     Batch(Digest),
+    /// The peaks of the history accumulator over the ids of every earlier
+    /// block (`history::HistoryRecord`); appended by each block with its
+    /// parent's id, absent in the genesis state.
+    History,
 }
 
 impl StateKey {

@@ -6,13 +6,17 @@
 //! node that assembles a wrong one gets it refused by [`crate::verify()`].
 
 use crate::bounded::{BoundedBytes, BoundedText, BoundedVec};
+use crate::checkpoint::Checkpoint;
 use crate::limits::{DESCENDANT_HEADERS_MAX, RECEIPT_CURRENCIES_MAX, STATEMENT_BYTES_MAX};
 use crate::receipt::{
-    BalanceClaim, Claim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim, Receipt, TxClaim,
+    BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim,
+    Receipt, TxClaim,
 };
 use crate::statement;
 use crate::validators::ValidatorPath;
 use cityledger_types::block::{outcome_leaf, tx_leaf};
+use cityledger_types::credential::CredentialRecord;
+use cityledger_types::history::HistoryRecord;
 use cityledger_types::merkle;
 use cityledger_types::obligation::{ObligationOp, ObligationRecord};
 use cityledger_types::records::{BalanceRecord, CurrencyRecord, StateKey};
@@ -58,6 +62,13 @@ pub enum AssembleError {
         length: usize,
         /// The limit.
         limit: usize,
+    },
+    /// The block's state has no history: only the genesis block's lacks
+    /// one, and genesis is trusted through its document.
+    #[error("block {height} has no history of earlier blocks to checkpoint")]
+    NoHistory {
+        /// The block.
+        height: cityledger_types::Height,
     },
     /// The rendered statement is above its bound.
     #[error("the statement is {length} bytes, above the limit of {limit}")]
@@ -210,6 +221,29 @@ pub fn obligation_claim(
     })
 }
 
+/// The claim on credential `id` in `state`, its record or its absence,
+/// judged at `moment` (an earlier final block) or at the state's block.
+pub fn credential_claim(
+    state: &SparseMerkleTree,
+    id: Digest,
+    moment: Option<FinalizedBlock>,
+) -> Result<CredentialClaim, AssembleError> {
+    let key = StateKey::Credential(id).to_bytes();
+    let record: Option<CredentialRecord> = state
+        .get(&key)
+        .map(borsh::from_slice)
+        .transpose()
+        .map_err(|_| AssembleError::CorruptState {
+            what: format!("credential {id}"),
+        })?;
+    Ok(CredentialClaim {
+        id,
+        record,
+        proof: state.prove(&key),
+        moment,
+    })
+}
+
 /// Finality by the block's own certificate.
 pub fn certified(header: BlockHeader, certificate: &[u8]) -> Result<FinalizedBlock, AssembleError> {
     Ok(FinalizedBlock {
@@ -261,6 +295,7 @@ pub fn receipt(
         Claim::Transaction(tx) => statement::transaction(tx, &block.header),
         Claim::Balance(balance) => statement::balance(balance, &block.header),
         Claim::Obligation(obligation) => statement::obligation(obligation, &block.header),
+        Claim::Credential(credential) => statement::credential(credential, &block.header),
     };
     if statement.len() > STATEMENT_BYTES_MAX {
         return Err(AssembleError::StatementTooLong {
@@ -270,6 +305,30 @@ pub fn receipt(
     }
     Ok(Receipt {
         claim,
+        statement: BoundedText(statement),
+        block,
+        validators,
+    })
+}
+
+/// The checkpoint of `block`, whose state is `state`: its history peaks
+/// with their proof, and its statement rendered.
+pub fn checkpoint(
+    state: &SparseMerkleTree,
+    block: FinalizedBlock,
+    validators: ValidatorPath,
+) -> Result<Checkpoint, AssembleError> {
+    let height = block.header.height;
+    let key = StateKey::History.to_bytes();
+    let bytes = state.get(&key).ok_or(AssembleError::NoHistory { height })?;
+    let history: HistoryRecord =
+        borsh::from_slice(bytes).map_err(|_| AssembleError::CorruptState {
+            what: "the history".to_owned(),
+        })?;
+    let statement = statement::checkpoint(&block.header, &history);
+    Ok(Checkpoint {
+        history_proof: state.prove(&key),
+        history,
         statement: BoundedText(statement),
         block,
         validators,

@@ -8,6 +8,10 @@
 //! anchor. [`verify()`] checks all of it against a [`TrustAnchor`] (the
 //! genesis document, or a checkpoint) and returns what it proves.
 //!
+//! A [`Checkpoint`] is a finalized header whose state commits to the ids of
+//! all earlier blocks; [`verify_consistency`] checks that a later
+//! checkpoint's chain extends an earlier one's.
+//!
 //! This crate does no I/O, spawns nothing, reads no clock and does not
 //! depend on Commonware: it builds for wasm32, so a browser or a phone can
 //! check a receipt, and it re-implements the engine's certificate format
@@ -16,6 +20,7 @@
 pub mod assemble;
 pub mod bounded;
 pub mod certificate;
+pub mod checkpoint;
 pub mod ed25519;
 pub mod limits;
 pub mod membership;
@@ -24,9 +29,13 @@ pub mod statement;
 pub mod validators;
 pub mod verify;
 
+pub use checkpoint::{
+    Checkpoint, Consistency, ConsistencyError, ConsistencyProof, verify_checkpoint,
+    verify_consistency,
+};
 pub use receipt::{
-    BalanceClaim, Claim, CurrencyFact, Finality, FinalizedBlock, Receipt, ReceiptDecodeError,
-    TxClaim,
+    BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock,
+    FramedDecodeError, ObligationClaim, Receipt, TxClaim,
 };
 pub use validators::{SetTransition, TrustAnchor, ValidatorPath, ValidatorSet};
 pub use verify::{Verified, VerifyError, verify};

@@ -42,9 +42,9 @@ pub const RECEIPT_BYTES_MAX: usize = 2 * 1024 * 1024;
 /// Longest text (base64url) form of a receipt, in characters; whitespace
 /// (line breaks from mail or print) is not counted.
 pub const RECEIPT_TEXT_BYTES_MAX: usize = RECEIPT_BYTES_MAX.div_ceil(3) * 4;
-/// Most leaves a history (block-id accumulator) proof may climb past:
-/// one level per bit of a u64 height.
-pub const HISTORY_PROOF_DEPTH_MAX: usize = 64;
+/// Most siblings of a history (block-id accumulator) proof: one level per
+/// bit of a u64 height.
+pub const HISTORY_PROOF_DEPTH_MAX: usize = cityledger_types::limits::HISTORY_PROOF_DEPTH_MAX;
 /// Most witness cosignatures on one checkpoint.
 pub const CHECKPOINT_COSIGNATURES_MAX: usize = 32;
 /// Longest witness name on a cosignature, in bytes.

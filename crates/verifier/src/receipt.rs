@@ -32,6 +32,7 @@ use crate::validators::ValidatorPath;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use borsh::{BorshDeserialize, BorshSerialize};
+use cityledger_types::credential::CredentialRecord;
 use cityledger_types::encoding::{self, DecodeError};
 use cityledger_types::merkle::InclusionProof;
 use cityledger_types::obligation::ObligationRecord;
@@ -43,8 +44,6 @@ use cityledger_types::{Address, BlockHeader, CurrencyCode, Digest, SignedTx, TxO
 pub const RECEIPT_MAGIC: [u8; 4] = *b"CLRC";
 /// The version this crate writes and reads.
 pub const RECEIPT_VERSION: u8 = 1;
-/// Bytes before the borsh body.
-const HEADER_BYTES: usize = RECEIPT_MAGIC.len() + 1;
 
 /// A claim about the chain, with everything needed to check it offline.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
@@ -94,6 +93,10 @@ pub enum Claim {
     /// An obligation's terms and where it stands, at the block (boxed: the
     /// record is large next to the other claims).
     Obligation(Box<ObligationClaim>),
+    /// A credential's record, present or proven absent, and where it stood
+    /// at a moment: the record carries its whole status history, so one
+    /// proof at the block answers for any earlier height.
+    Credential(Box<CredentialClaim>),
 }
 
 /// A transaction, where it sits in the block, and its outcome.
@@ -141,6 +144,23 @@ pub struct ObligationClaim {
     pub proof: StateProof,
 }
 
+/// A credential, present or proven absent, against the state root, and
+/// the moment its status is judged at.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CredentialClaim {
+    /// The credential's id.
+    pub id: Digest,
+    /// The record; `None` when no credential has this id.
+    pub record: Option<CredentialRecord>,
+    /// Proof of `StateKey::Credential(id)` against the state root.
+    pub proof: StateProof,
+    /// An earlier block, final in its own right, whose height and block
+    /// time the status is judged at; `None` judges it at the receipt's
+    /// block. Its header is what makes the block time of that height
+    /// proven rather than asserted, which expiry depends on.
+    pub moment: Option<FinalizedBlock>,
+}
+
 /// A currency's definition, proven against a state root.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct CurrencyFact {
@@ -157,21 +177,27 @@ impl CurrencyFact {
     }
 }
 
-/// Why bytes or text are not a receipt.
+/// Why bytes or text are not a receipt, a checkpoint or a consistency
+/// proof: the three share one framing (`magic ‖ version ‖ borsh body`, and
+/// base64url for text), and `what` names which was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReceiptDecodeError {
+pub enum FramedDecodeError {
     /// Does not start with the magic bytes.
-    #[error(
-        "not a CityLedger receipt (it does not start with {:?})",
-        RECEIPT_MAGIC
-    )]
-    NotAReceipt,
+    #[error("not a CityLedger {what} (it does not start with {magic:?})")]
+    WrongMagic {
+        /// What was expected.
+        what: &'static str,
+        /// Its magic bytes.
+        magic: [u8; 4],
+    },
     /// A version this verifier does not know.
     #[error(
-        "receipt format version {found} is not supported (this verifier reads version {supported}); update the verifier"
+        "{what} format version {found} is not supported (this verifier reads version {supported}); update the verifier"
     )]
     UnsupportedVersion {
-        /// The receipt's version.
+        /// What was expected.
+        what: &'static str,
+        /// The input's version.
         found: u8,
         /// Ours.
         supported: u8,
@@ -179,92 +205,149 @@ pub enum ReceiptDecodeError {
     /// The body does not decode.
     #[error(transparent)]
     Body(#[from] DecodeError),
-    /// The text is longer than [`RECEIPT_TEXT_BYTES_MAX`].
-    #[error("receipt text is {length} characters, above the limit of {limit}")]
+    /// The text is longer than its limit.
+    #[error("{what} text is {length} characters, above the limit of {limit}")]
     TextTooLong {
+        /// What was expected.
+        what: &'static str,
         /// Its length, whitespace excluded.
         length: usize,
         /// The limit.
         limit: usize,
     },
     /// The text is not base64url.
-    #[error("receipt text is not base64url: {reason}")]
+    #[error("{what} text is not base64url: {reason}")]
     BadText {
+        /// What was expected.
+        what: &'static str,
         /// From the decoder.
         reason: String,
     },
 }
 
+/// The framing of one kind of document: its name, magic bytes, version and
+/// bounds.
+pub(crate) struct Framing {
+    /// What it is, for errors.
+    pub(crate) what: &'static str,
+    /// First bytes of its binary form.
+    pub(crate) magic: [u8; 4],
+    /// The version this crate writes and reads.
+    pub(crate) version: u8,
+    /// Largest binary form, in bytes.
+    pub(crate) bytes_max: usize,
+    /// Longest text form, in characters, whitespace excluded.
+    pub(crate) text_max: usize,
+}
+
+/// Bytes before the borsh body.
+const FRAME_HEADER_BYTES: usize = 4 + 1;
+
+impl Framing {
+    /// `magic ‖ version ‖ borsh(value)`.
+    pub(crate) fn encode<T: BorshSerialize>(&self, value: &T) -> Vec<u8> {
+        let body = encoding::encode(value);
+        let mut bytes = Vec::with_capacity(FRAME_HEADER_BYTES + body.len());
+        bytes.extend_from_slice(&self.magic);
+        bytes.push(self.version);
+        bytes.extend_from_slice(&body);
+        bytes
+    }
+
+    /// Decodes the binary form, refusing oversize input, another magic, an
+    /// unknown version and trailing bytes.
+    pub(crate) fn decode<T: BorshDeserialize>(&self, bytes: &[u8]) -> Result<T, FramedDecodeError> {
+        let Some(rest) = bytes.strip_prefix(&self.magic) else {
+            return Err(self.wrong_magic());
+        };
+        let body = match rest.split_first() {
+            Some((&found, body)) if found == self.version => body,
+            Some((&found, _)) => {
+                return Err(FramedDecodeError::UnsupportedVersion {
+                    what: self.what,
+                    found,
+                    supported: self.version,
+                });
+            }
+            None => return Err(self.wrong_magic()),
+        };
+        Ok(encoding::decode_exact(
+            body,
+            self.what,
+            self.bytes_max - FRAME_HEADER_BYTES,
+        )?)
+    }
+
+    /// The text form: base64url without padding.
+    pub(crate) fn encode_text<T: BorshSerialize>(&self, value: &T) -> String {
+        URL_SAFE_NO_PAD.encode(self.encode(value))
+    }
+
+    /// Decodes the text form; whitespace anywhere is ignored, and the
+    /// length is bounded before decoding.
+    pub(crate) fn decode_text<T: BorshDeserialize>(
+        &self,
+        text: &str,
+    ) -> Result<T, FramedDecodeError> {
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if compact.len() > self.text_max {
+            return Err(FramedDecodeError::TextTooLong {
+                what: self.what,
+                length: compact.len(),
+                limit: self.text_max,
+            });
+        }
+        let bytes = URL_SAFE_NO_PAD
+            .decode(compact.as_bytes())
+            .map_err(|error| FramedDecodeError::BadText {
+                what: self.what,
+                reason: error.to_string(),
+            })?;
+        self.decode(&bytes)
+    }
+
+    fn wrong_magic(&self) -> FramedDecodeError {
+        FramedDecodeError::WrongMagic {
+            what: self.what,
+            magic: self.magic,
+        }
+    }
+}
+
+/// The framing of receipts.
+const RECEIPT_FRAMING: Framing = Framing {
+    what: "receipt",
+    magic: RECEIPT_MAGIC,
+    version: RECEIPT_VERSION,
+    bytes_max: RECEIPT_BYTES_MAX,
+    text_max: RECEIPT_TEXT_BYTES_MAX,
+};
+
 impl Receipt {
     /// The canonical binary form.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let body = encoding::encode(self);
-        let mut bytes = Vec::with_capacity(HEADER_BYTES + body.len());
-        bytes.extend_from_slice(&RECEIPT_MAGIC);
-        bytes.push(RECEIPT_VERSION);
-        bytes.extend_from_slice(&body);
-        bytes
+        RECEIPT_FRAMING.encode(self)
     }
 
     /// Decodes the binary form, refusing oversize input, unknown versions
     /// and trailing bytes. Decoding checks the format only; [`crate::verify`]
     /// checks what it claims.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Receipt, ReceiptDecodeError> {
-        let body = strip_header(bytes, &RECEIPT_MAGIC, RECEIPT_VERSION)?;
-        Ok(encoding::decode_exact(
-            body,
-            "receipt",
-            RECEIPT_BYTES_MAX - HEADER_BYTES,
-        )?)
+    pub fn from_bytes(bytes: &[u8]) -> Result<Receipt, FramedDecodeError> {
+        RECEIPT_FRAMING.decode(bytes)
     }
 
     /// The text form: base64url without padding.
     pub fn to_text(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.to_bytes())
+        RECEIPT_FRAMING.encode_text(self)
     }
 
     /// Decodes the text form; whitespace anywhere is ignored.
-    pub fn from_text(text: &str) -> Result<Receipt, ReceiptDecodeError> {
-        Receipt::from_bytes(&decode_text(text, RECEIPT_TEXT_BYTES_MAX)?)
+    pub fn from_text(text: &str) -> Result<Receipt, FramedDecodeError> {
+        RECEIPT_FRAMING.decode_text(text)
     }
 
     /// The plain-words statement.
     pub fn statement(&self) -> &str {
         &self.statement.0
     }
-}
-
-/// The body after `magic ‖ version`, or why there is none.
-pub(crate) fn strip_header<'a>(
-    bytes: &'a [u8],
-    magic: &[u8; 4],
-    version: u8,
-) -> Result<&'a [u8], ReceiptDecodeError> {
-    let Some(rest) = bytes.strip_prefix(magic) else {
-        return Err(ReceiptDecodeError::NotAReceipt);
-    };
-    match rest.split_first() {
-        Some((&found, body)) if found == version => Ok(body),
-        Some((&found, _)) => Err(ReceiptDecodeError::UnsupportedVersion {
-            found,
-            supported: version,
-        }),
-        None => Err(ReceiptDecodeError::NotAReceipt),
-    }
-}
-
-/// Base64url text to bytes, ignoring whitespace, bounded before decoding.
-pub(crate) fn decode_text(text: &str, limit: usize) -> Result<Vec<u8>, ReceiptDecodeError> {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.len() > limit {
-        return Err(ReceiptDecodeError::TextTooLong {
-            length: compact.len(),
-            limit,
-        });
-    }
-    URL_SAFE_NO_PAD
-        .decode(compact.as_bytes())
-        .map_err(|error| ReceiptDecodeError::BadText {
-            reason: error.to_string(),
-        })
 }

@@ -7,15 +7,52 @@
 //! change of wording needs a new receipt version (the fixture tests fail
 //! first).
 
-use crate::receipt::{BalanceClaim, CurrencyFact, ObligationClaim, TxClaim};
+use crate::receipt::{BalanceClaim, CredentialClaim, CurrencyFact, ObligationClaim, TxClaim};
 use cityledger_types::application::ApplicationOp;
-use cityledger_types::credential::{CredentialOp, Fields};
+use cityledger_types::credential::{AsOf, CredentialOp, Fields};
 use cityledger_types::device::DeviceOp;
+use cityledger_types::history::HistoryRecord;
 use cityledger_types::limits::CURRENCY_DECIMALS_MAX;
 use cityledger_types::obligation::{AppealDecision, ObligationOp};
 use cityledger_types::record::{GrantScope, RecordOp};
 use cityledger_types::tx::{Action, GovernanceOp, LedgerOp, TransferOrder};
 use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, TxOutcome};
+
+/// The statement of a checkpoint.
+pub fn checkpoint(header: &BlockHeader, history: &HistoryRecord) -> String {
+    format!(
+        "Block {} ({}) of chain {} at {} is final, and its state commits to the {} blocks before it (history root {}).",
+        header.height,
+        header.id(),
+        header.chain_id,
+        utc(header.timestamp_ms),
+        history.leaf_count(),
+        history.root(),
+    )
+}
+
+/// What a consistency check between two checkpoints proves.
+pub fn consistency(old: &BlockHeader, new: &BlockHeader) -> String {
+    if old.height == new.height {
+        return format!(
+            "Both checkpoints are block {} ({}) of chain {}.",
+            old.height,
+            old.id(),
+            old.chain_id
+        );
+    }
+    format!(
+        "Block {} ({}) of chain {} is an ancestor of block {} ({}): the chain finalized up to block {} extends the one up to block {}, with {} blocks appended and none rewritten.",
+        old.height,
+        old.id(),
+        old.chain_id,
+        new.height,
+        new.id(),
+        new.height,
+        old.height,
+        new.height.0 - old.height.0,
+    )
+}
 
 /// The statement of a transaction receipt.
 pub fn transaction(claim: &TxClaim, header: &BlockHeader) -> String {
@@ -112,6 +149,41 @@ pub fn obligation(claim: &ObligationClaim, header: &BlockHeader) -> String {
         money(record.penalty_at(header.timestamp_ms)),
         money(record.owed_at(header.timestamp_ms)),
     )
+}
+
+/// The statement of a credential receipt.
+pub fn credential(claim: &CredentialClaim, header: &BlockHeader) -> String {
+    let recorded = format!(
+        "in block {} of chain {} at {}",
+        header.height,
+        header.chain_id,
+        utc(header.timestamp_ms)
+    );
+    let Some(record) = &claim.record else {
+        return format!("No credential {} exists {recorded}.", claim.id);
+    };
+    let moment = claim
+        .moment
+        .as_ref()
+        .map_or(header, |moment| &moment.header);
+    let as_of = AsOf {
+        height: moment.height,
+        time_ms: moment.timestamp_ms,
+    };
+    let when = format!("at height {} ({})", moment.height, utc(moment.timestamp_ms));
+    let what = format!(
+        "Credential {}: {} issued by {} to holder {}",
+        claim.id, record.credential_type, record.issuer, record.holder
+    );
+    match record.period_at(&as_of) {
+        None => format!("{what}; not yet issued {when}; recorded {recorded}."),
+        Some((from, until)) => format!(
+            "{what}, valid from {} until {}; {} {when}; recorded {recorded}.",
+            utc(from),
+            utc(until),
+            record.status_at(&as_of).as_str().replace('_', " "),
+        ),
+    }
 }
 
 fn action(action: &Action, currencies: &[CurrencyFact]) -> String {

@@ -10,7 +10,7 @@ use crate::assemble::{self, balance_claim, certified, currency_fact, tx_claim};
 use crate::bounded::BoundedVec;
 use crate::certificate::CertificateError;
 use crate::certificate::testing::certify;
-use crate::receipt::{Claim, RECEIPT_MAGIC, Receipt, ReceiptDecodeError};
+use crate::receipt::{Claim, FramedDecodeError, RECEIPT_MAGIC, Receipt};
 use crate::validators::{PathError, SetTransition, TrustAnchor, ValidatorPath, ValidatorSet};
 use crate::verify::{VerifyError, accepted_flips, verify};
 use cityledger_types::block::{ConsensusRound, outcomes_root, tx_root};
@@ -318,13 +318,17 @@ fn decoding_refuses_what_is_not_a_receipt() {
     let bytes = tx_receipt(0).to_bytes();
     assert_eq!(
         Receipt::from_bytes(b"hello"),
-        Err(ReceiptDecodeError::NotAReceipt)
+        Err(FramedDecodeError::WrongMagic {
+            what: "receipt",
+            magic: RECEIPT_MAGIC
+        })
     );
     let mut future = bytes.clone();
     future[4] = 2;
     assert_eq!(
         Receipt::from_bytes(&future),
-        Err(ReceiptDecodeError::UnsupportedVersion {
+        Err(FramedDecodeError::UnsupportedVersion {
+            what: "receipt",
             found: 2,
             supported: 1
         })
@@ -333,14 +337,14 @@ fn decoding_refuses_what_is_not_a_receipt() {
     trailing.push(0);
     assert!(matches!(
         Receipt::from_bytes(&trailing),
-        Err(ReceiptDecodeError::Body(_))
+        Err(FramedDecodeError::Body(_))
     ));
     for length in [0, 4, 5, bytes.len() / 2, bytes.len() - 1] {
         assert!(Receipt::from_bytes(&bytes[..length]).is_err(), "{length}");
     }
     assert!(matches!(
         Receipt::from_text("not base64!"),
-        Err(ReceiptDecodeError::BadText { .. })
+        Err(FramedDecodeError::BadText { .. })
     ));
 }
 
@@ -756,4 +760,488 @@ mod properties {
             prop_assert!(bytes.len() < 4096, "{} bytes", bytes.len());
         }
     }
+}
+
+/// The synthetic chain's licence: issued in block 3, revoked in block 6.
+const LICENCE: Digest = Digest([0xc1; 32]);
+
+fn licence_record() -> cityledger_types::credential::CredentialRecord {
+    use cityledger_types::credential::{
+        CredentialRecord, Fields, StatusChange, StatusChangeKind, StatusHistory,
+    };
+    let officer = SecretKey::from_seed([9; 32]).public_key();
+    let change = |height: u64, kind, reason: Option<&str>| StatusChange {
+        height: Height(height),
+        at_ms: BLOCK_TIME_MS + height * 1000,
+        by: officer,
+        role: cityledger_types::RoleName::new("licences.decide").expect("role"),
+        kind,
+        reason: reason.map(|text| cityledger_types::obligation::Reason::new(text).expect("reason")),
+    };
+    CredentialRecord {
+        credential_type: cityledger_types::CredentialType::new("driver_licence").expect("type"),
+        issuer: cityledger_types::OrgName::new("transport").expect("org"),
+        holder: alice().public_key(),
+        claims: Fields::default(),
+        application: None,
+        status_index: 0,
+        history: StatusHistory::new(vec![
+            change(
+                3,
+                StatusChangeKind::Issued {
+                    valid_from_ms: BLOCK_TIME_MS + 3000,
+                    valid_until_ms: BLOCK_TIME_MS + 86_400_000,
+                },
+                None,
+            ),
+            change(
+                6,
+                StatusChangeKind::Revoked,
+                Some("licence withdrawn by court"),
+            ),
+        ])
+        .expect("history"),
+    }
+}
+
+/// The receipt of credential `id` in block 7, judged at `moment` (a
+/// height of the synthetic chain, certified by `moment_signers`).
+fn credential_receipt(id: Digest, moment: Option<(u64, &[usize])>) -> Receipt {
+    let validators = genesis_validators();
+    let extra = vec![(
+        StateKey::Credential(LICENCE).to_bytes(),
+        borsh::to_vec(&licence_record()).expect("encode"),
+    )];
+    let tip = block(7, Digest::of(b"parent"), &validators.set, state(extra));
+    let certificate = validators.certify(&tip.header, &[0, 1, 2]);
+    let moment = moment.map(|(height, signers)| {
+        let earlier = block(
+            height,
+            Digest::of(b"grandparent"),
+            &validators.set,
+            state(Vec::new()),
+        );
+        let certificate = validators.certify(&earlier.header, signers);
+        certified(earlier.header, &certificate).expect("finalized")
+    });
+    let claim = assemble::credential_claim(&tip.state, id, moment).expect("claim");
+    assemble::receipt(
+        Claim::Credential(Box::new(claim)),
+        certified(tip.header.clone(), &certificate).expect("finalized"),
+        ValidatorPath::single(validators.set.clone()),
+    )
+    .expect("receipt")
+}
+
+#[test]
+fn a_credential_receipt_proves_its_status_before_and_after_a_revocation() {
+    let anchor = genesis_validators().anchor();
+    let holder = alice().public_key();
+    let what =
+        format!("Credential {LICENCE}: driver_licence issued by transport to holder {holder}");
+    let recorded = "recorded in block 7 of chain cityledger-test at 2027-01-15 08:00:07.000 UTC.";
+    let cases = [
+        (
+            None,
+            format!(
+                "{what}, valid from 2027-01-15 08:00:03.000 UTC until 2027-01-16 08:00:00.000 UTC; revoked at height 7 (2027-01-15 08:00:07.000 UTC); {recorded}"
+            ),
+        ),
+        (
+            Some(5),
+            format!(
+                "{what}, valid from 2027-01-15 08:00:03.000 UTC until 2027-01-16 08:00:00.000 UTC; valid at height 5 (2027-01-15 08:00:05.000 UTC); {recorded}"
+            ),
+        ),
+        (
+            Some(2),
+            format!("{what}; not yet issued at height 2 (2027-01-15 08:00:02.000 UTC); {recorded}"),
+        ),
+    ];
+    for (moment, expected) in cases {
+        let receipt = credential_receipt(LICENCE, moment.map(|h| (h, &[0, 1, 3][..])));
+        let verified = verify(&receipt, &anchor).expect("valid");
+        assert_eq!(verified.kind, "credential");
+        assert_eq!(verified.statement, expected);
+    }
+    let unknown = Digest([0xc2; 32]);
+    let absent = verify(&credential_receipt(unknown, None), &anchor).expect("valid");
+    assert_eq!(
+        absent.statement,
+        format!(
+            "No credential {unknown} exists in block 7 of chain cityledger-test at 2027-01-15 08:00:07.000 UTC."
+        )
+    );
+}
+
+#[test]
+fn a_credential_receipt_refuses_a_moment_that_is_not_proven_or_not_earlier() {
+    let anchor = genesis_validators().anchor();
+    // A moment certified by too few validators.
+    let receipt = credential_receipt(LICENCE, Some((5, &[0])));
+    assert!(matches!(
+        verify(&receipt, &anchor),
+        Err(VerifyError::Certificate {
+            height: Height(5),
+            ..
+        })
+    ));
+    // A moment that is the receipt's block, or later.
+    for height in [7, 9] {
+        let receipt = credential_receipt(LICENCE, Some((height, &[0, 1, 2])));
+        assert!(
+            matches!(
+                verify(&receipt, &anchor),
+                Err(VerifyError::BadMoment { .. })
+            ),
+            "moment at height {height}"
+        );
+    }
+    // A moment whose block time was moved: its certificate no longer holds.
+    let mut receipt = credential_receipt(LICENCE, Some((5, &[0, 1, 2])));
+    if let Claim::Credential(claim) = &mut receipt.claim
+        && let Some(moment) = &mut claim.moment
+    {
+        moment.header.timestamp_ms += 86_400_000;
+    }
+    assert!(matches!(
+        verify(&receipt, &anchor),
+        Err(VerifyError::Certificate { .. })
+    ));
+    // A record rewritten to drop the revocation fails its state proof.
+    let mut receipt = credential_receipt(LICENCE, None);
+    if let Claim::Credential(claim) = &mut receipt.claim
+        && let Some(record) = &mut claim.record
+    {
+        let issuance = record.history.changes()[0].clone();
+        record.history =
+            cityledger_types::credential::StatusHistory::new(vec![issuance]).expect("history");
+    }
+    assert!(matches!(
+        verify(&receipt, &anchor),
+        Err(VerifyError::State { .. })
+    ));
+}
+
+#[test]
+fn flipping_any_byte_of_a_credential_receipt_fails() {
+    let anchor = genesis_validators().anchor();
+    assert_every_flip_fails(&credential_receipt(LICENCE, Some((5, &[0, 1, 2]))), &anchor);
+    assert_every_flip_fails(&credential_receipt(Digest([0xc2; 32]), None), &anchor);
+}
+
+/// Checkpoints of a synthetic chain whose every state holds the real
+/// history of the blocks before it, and the consistency proofs between
+/// them, built from the accumulator's nodes as a node builds them.
+mod checkpoints {
+    use super::*;
+    use crate::checkpoint::{
+        Checkpoint, ConsistencyError, ConsistencyProof, verify_checkpoint, verify_consistency,
+    };
+    use crate::verify::accepted_byte_flips;
+    use cityledger_types::history::{self, HistoryRecord, NodePosition};
+    use std::collections::BTreeMap;
+
+    /// Blocks 0..length; from `fork_from` on, a different state (so other
+    /// ids) on the same prefix.
+    struct HistoryChain {
+        blocks: Vec<TestBlock>,
+        nodes: BTreeMap<NodePosition, Digest>,
+    }
+
+    fn history_chain(length: u64, fork_from: Option<u64>) -> HistoryChain {
+        let set = genesis_validators().set;
+        let mut blocks: Vec<TestBlock> = vec![block(0, Digest::ZERO, &set, state(Vec::new()))];
+        let mut record = HistoryRecord::default();
+        let mut nodes = BTreeMap::new();
+        for height in 1..length {
+            let parent = blocks[height as usize - 1].header.id();
+            nodes.extend(record.append(history::leaf(&parent)));
+            let mut extra = vec![(
+                StateKey::History.to_bytes(),
+                borsh::to_vec(&record).expect("encode"),
+            )];
+            if fork_from.is_some_and(|from| height >= from) {
+                extra.push((b"fork".to_vec(), vec![1]));
+            }
+            blocks.push(block(height, parent, &set, state(extra)));
+        }
+        HistoryChain { blocks, nodes }
+    }
+
+    impl HistoryChain {
+        fn checkpoint(&self, height: u64, signers: &[usize]) -> Checkpoint {
+            let validators = genesis_validators();
+            let block = &self.blocks[height as usize];
+            let certificate = validators.certify(&block.header, signers);
+            assemble::checkpoint(
+                &block.state,
+                certified(block.header.clone(), &certificate).expect("finalized"),
+                ValidatorPath::single(validators.set.clone()),
+            )
+            .expect("checkpoint")
+        }
+
+        fn proof(&self, old: u64, new: u64) -> ConsistencyProof {
+            let path = history::prove(old, new, &mut |position| {
+                self.nodes.get(&position).copied().ok_or(position)
+            })
+            .expect("every node is kept");
+            ConsistencyProof { path }
+        }
+    }
+
+    const SIGNERS: &[usize] = &[0, 1, 3];
+
+    #[test]
+    fn a_later_checkpoint_extends_an_earlier_one() {
+        let chain = history_chain(13, None);
+        let anchor = genesis_validators().anchor();
+        let (old, new) = (chain.checkpoint(5, SIGNERS), chain.checkpoint(12, SIGNERS));
+        let verified = verify_checkpoint(&new, &anchor).expect("valid checkpoint");
+        assert_eq!((verified.kind, verified.height), ("checkpoint", Height(12)));
+        assert_eq!(
+            verified.statement,
+            format!(
+                "Block 12 ({}) of chain cityledger-test at 2027-01-15 08:00:12.000 UTC is final, and its state commits to the 12 blocks before it (history root {}).",
+                new.block.header.id(),
+                new.history.root()
+            )
+        );
+        let proof = chain.proof(5, 12);
+        let consistency =
+            verify_consistency(&old, &new, Some(&proof), &anchor).expect("consistent");
+        assert_eq!(consistency.blocks_appended, 7);
+        assert_eq!(
+            consistency.statement,
+            format!(
+                "Block 5 ({}) of chain cityledger-test is an ancestor of block 12 ({}): the chain finalized up to block 12 extends the one up to block 5, with 7 blocks appended and none rewritten.",
+                old.block.header.id(),
+                new.block.header.id()
+            )
+        );
+        // Every pair of heights, and one block with itself (no proof needed).
+        for new_height in 1..13 {
+            let new = chain.checkpoint(new_height, SIGNERS);
+            for old_height in 1..new_height {
+                let old = chain.checkpoint(old_height, SIGNERS);
+                let proof = chain.proof(old_height, new_height);
+                assert!(
+                    verify_consistency(&old, &new, Some(&proof), &anchor).is_ok(),
+                    "{old_height} → {new_height}"
+                );
+            }
+            assert!(verify_consistency(&new, &new, None, &anchor).is_ok());
+        }
+        // Round trips of both documents.
+        assert_eq!(Checkpoint::from_text(&new.to_text()), Ok(new.clone()));
+        assert_eq!(ConsistencyProof::from_bytes(&proof.to_bytes()), Ok(proof));
+    }
+
+    #[test]
+    fn what_is_not_an_extension_fails_with_its_own_error() {
+        let main = history_chain(13, None);
+        let fork = history_chain(13, Some(3));
+        let anchor = genesis_validators().anchor();
+        let old = main.checkpoint(5, SIGNERS);
+        let new = main.checkpoint(12, SIGNERS);
+        let proof = main.proof(5, 12);
+
+        // A NEW on a fork that left the chain before OLD, with either
+        // chain's proof.
+        let forked = fork.checkpoint(12, SIGNERS);
+        for proof in [main.proof(5, 12), fork.proof(5, 12)] {
+            assert!(matches!(
+                verify_consistency(&old, &forked, Some(&proof), &anchor),
+                Err(ConsistencyError::NotAnAncestor {
+                    old_height: Height(5),
+                    new_height: Height(12),
+                    ..
+                })
+            ));
+        }
+        // Two blocks final at one height.
+        assert!(matches!(
+            verify_consistency(&old, &fork.checkpoint(5, SIGNERS), None, &anchor),
+            Err(ConsistencyError::Conflict {
+                height: Height(5),
+                ..
+            })
+        ));
+        // Swapped.
+        assert_eq!(
+            verify_consistency(&new, &old, Some(&proof), &anchor),
+            Err(ConsistencyError::Reversed {
+                old_height: Height(12),
+                new_height: Height(5)
+            })
+        );
+        // A proof for another height, and none at all.
+        assert_eq!(
+            verify_consistency(&old, &new, Some(&main.proof(4, 12)), &anchor),
+            Err(ConsistencyError::ProofForOtherHeights {
+                proof_index: 4,
+                proof_leaf_count: 12,
+                old_height: Height(5),
+                new_height: Height(12)
+            })
+        );
+        assert!(matches!(
+            verify_consistency(&old, &new, Some(&main.proof(5, 11)), &anchor),
+            Err(ConsistencyError::ProofForOtherHeights { .. })
+        ));
+        assert!(matches!(
+            verify_consistency(&old, &new, None, &anchor),
+            Err(ConsistencyError::MissingProof { .. })
+        ));
+        // A tampered peak: the state root does not commit to it.
+        let mut tampered = new.clone();
+        let mut peaks = tampered.history.peaks().to_vec();
+        peaks[0].0[0] ^= 1;
+        tampered.history = HistoryRecord::new(12, peaks).expect("same shape");
+        assert!(matches!(
+            verify_consistency(&old, &tampered, Some(&proof), &anchor),
+            Err(ConsistencyError::New(VerifyError::State { .. }))
+        ));
+        // OLD's history passed off as NEW's.
+        let mut shortened = new.clone();
+        shortened.history = old.history.clone();
+        shortened.history_proof = old.history_proof.clone();
+        assert_eq!(
+            verify_consistency(&old, &shortened, Some(&proof), &anchor),
+            Err(ConsistencyError::New(VerifyError::HistoryLength {
+                height: Height(12),
+                leaf_count: 5
+            }))
+        );
+        // Another chain.
+        let mut elsewhere = anchor.clone();
+        elsewhere.chain_id = ChainId::new("cityledger-other").expect("chain id");
+        assert!(matches!(
+            verify_consistency(&old, &new, Some(&proof), &elsewhere),
+            Err(ConsistencyError::Old(VerifyError::WrongChain { .. }))
+        ));
+        // Too few signers on either side.
+        let weak = main.checkpoint(12, &[0, 1]);
+        assert_eq!(
+            verify_consistency(&old, &weak, Some(&proof), &anchor),
+            Err(ConsistencyError::New(VerifyError::Certificate {
+                height: Height(12),
+                source: CertificateError::NoQuorum {
+                    signers: 2,
+                    quorum: 3,
+                    validators: 4
+                }
+            }))
+        );
+        assert!(matches!(
+            verify_consistency(&main.checkpoint(5, &[2]), &new, Some(&proof), &anchor),
+            Err(ConsistencyError::Old(VerifyError::Certificate { .. }))
+        ));
+        // A checkpoint whose words were changed.
+        let mut reworded = new.clone();
+        reworded.statement.0 = reworded.statement.0.replace("12 blocks", "13 blocks");
+        assert!(matches!(
+            verify_checkpoint(&reworded, &anchor),
+            Err(VerifyError::StatementMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn flipping_any_byte_of_a_checkpoint_or_its_proof_fails() {
+        let chain = history_chain(13, None);
+        let anchor = genesis_validators().anchor();
+        let old = chain.checkpoint(5, SIGNERS);
+        let new = chain.checkpoint(12, SIGNERS);
+        let proof = chain.proof(5, 12);
+        let masks = [0x01, 0x80, 0xff];
+        let accepted = accepted_byte_flips(&new.to_bytes(), &masks, |bytes| {
+            Checkpoint::from_bytes(bytes)
+                .ok()
+                .is_some_and(|checkpoint| verify_checkpoint(&checkpoint, &anchor).is_ok())
+        });
+        assert!(
+            accepted.is_empty(),
+            "checkpoint flips that verify: {accepted:?}"
+        );
+        let accepted = accepted_byte_flips(&proof.to_bytes(), &masks, |bytes| {
+            ConsistencyProof::from_bytes(bytes)
+                .ok()
+                .is_some_and(|proof| verify_consistency(&old, &new, Some(&proof), &anchor).is_ok())
+        });
+        assert!(accepted.is_empty(), "proof flips that verify: {accepted:?}");
+    }
+
+    #[test]
+    fn a_checkpoint_is_a_trust_anchor_for_receipts_and_checkpoints() {
+        let chain = history_chain(13, None);
+        let genesis = genesis_validators().anchor();
+        let anchor = TrustAnchor::from_checkpoint(&chain.checkpoint(12, SIGNERS)).expect("anchor");
+        assert_eq!(anchor.set, genesis.set);
+        assert!(
+            anchor
+                .source
+                .starts_with("checkpoint of cityledger-test at block 12 (")
+        );
+        let verified = verify(&tx_receipt(0), &anchor).expect("valid under the checkpoint");
+        assert_eq!(verified.trusted, anchor.source);
+        let (old, new) = (chain.checkpoint(5, SIGNERS), chain.checkpoint(12, SIGNERS));
+        assert!(verify_consistency(&old, &new, Some(&chain.proof(5, 12)), &anchor).is_ok());
+        // A damaged checkpoint is no anchor.
+        let weak = chain.checkpoint(12, &[0]);
+        assert!(matches!(
+            TrustAnchor::from_checkpoint(&weak),
+            Err(VerifyError::Certificate { .. })
+        ));
+        // Another set's checkpoint vouches for nothing of this chain.
+        let impostors = Validators::new(0, 51..=54);
+        let mut forged = chain.checkpoint(12, SIGNERS);
+        forged.validators = ValidatorPath::single(impostors.set.clone());
+        assert!(TrustAnchor::from_checkpoint(&forged).is_err());
+    }
+
+    #[test]
+    fn decoding_refuses_what_is_not_a_checkpoint() {
+        let checkpoint = history_chain(3, None).checkpoint(2, SIGNERS);
+        assert_eq!(
+            Checkpoint::from_bytes(&tx_receipt(0).to_bytes()),
+            Err(FramedDecodeError::WrongMagic {
+                what: "checkpoint",
+                magic: crate::checkpoint::CHECKPOINT_MAGIC
+            })
+        );
+        let mut trailing = checkpoint.to_bytes();
+        trailing.push(0);
+        assert!(matches!(
+            Checkpoint::from_bytes(&trailing),
+            Err(FramedDecodeError::Body(_))
+        ));
+        assert!(matches!(
+            ConsistencyProof::from_text(&"A".repeat(10_000)),
+            Err(FramedDecodeError::TextTooLong { .. })
+        ));
+    }
+
+    /// Pins the checkpoint's binary form and prints the sizes ADR 0004
+    /// quotes: a change is a decision (a new version byte).
+    #[test]
+    fn checkpoint_format_fixture() {
+        let chain = history_chain(13, None);
+        let checkpoint = chain.checkpoint(12, SIGNERS).to_bytes();
+        let proof = chain.proof(5, 12).to_bytes();
+        println!(
+            "checkpoint: {} bytes, sha256 {}; proof 5→12: {} bytes",
+            checkpoint.len(),
+            Digest::of(&checkpoint),
+            proof.len()
+        );
+        assert_eq!(checkpoint.len(), CHECKPOINT_FIXTURE_BYTES);
+        assert_eq!(Digest::of(&checkpoint).to_hex(), CHECKPOINT_FIXTURE_SHA256);
+        // 12 leaves, leaf 5: siblings at three levels and the right subtree.
+        assert_eq!(proof.len(), 5 + 8 + 8 + 4 + 4 * 32);
+    }
+
+    const CHECKPOINT_FIXTURE_BYTES: usize = 1266;
+    const CHECKPOINT_FIXTURE_SHA256: &str =
+        "269623edc2ce5ee0588b75fc5c7d922cced4d4d76296608c64bec1ed77dec3ba";
 }

@@ -7,10 +7,11 @@
 
 use crate::certificate::{CertificateError, quorum, verify_certificate};
 use crate::receipt::{
-    BalanceClaim, Claim, CurrencyFact, Finality, ObligationClaim, Receipt, TxClaim,
+    BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim,
+    Receipt, TxClaim,
 };
 use crate::statement;
-use crate::validators::{PathError, TrustAnchor};
+use crate::validators::{PathError, TrustAnchor, TrustedPath, ValidatorPath, ValidatorSet};
 use cityledger_types::block::{outcome_leaf, tx_leaf};
 use cityledger_types::merkle::InclusionError;
 use cityledger_types::records::StateKey;
@@ -23,7 +24,8 @@ use serde::Serialize;
 pub struct Verified {
     /// The claim in plain words.
     pub statement: String,
-    /// `transaction` or `balance`.
+    /// `transaction`, `balance`, `obligation`, `credential` or
+    /// `checkpoint`.
     pub kind: &'static str,
     /// The chain.
     pub chain_id: String,
@@ -162,6 +164,22 @@ pub enum VerifyError {
         /// The obligation, hex.
         id: String,
     },
+    /// A credential claim's moment is not an earlier block of the chain.
+    #[error("the moment of the credential's status is not usable: {reason}")]
+    BadMoment {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A checkpoint's history is not of the blocks before it.
+    #[error(
+        "block {height} carries a history of {leaf_count} blocks; it must be of the {height} before it"
+    )]
+    HistoryLength {
+        /// The checkpoint's height.
+        height: Height,
+        /// The history's length.
+        leaf_count: u64,
+    },
     /// The plain words differ from the claim.
     #[error("the receipt's statement does not match its claim; the claim says: {expected}")]
     StatementMismatch {
@@ -173,15 +191,97 @@ pub enum VerifyError {
 /// Verifies `receipt` against `anchor`.
 pub fn verify(receipt: &Receipt, anchor: &TrustAnchor) -> Result<Verified, VerifyError> {
     let header = &receipt.block.header;
+    let finalized = check_final(&receipt.block, &receipt.validators, anchor)?;
+    let set = &finalized.path.last;
+    let (kind, expected) = match &receipt.claim {
+        Claim::Transaction(claim) => ("transaction", verify_tx(claim, header)?),
+        Claim::Balance(claim) => ("balance", verify_balance(claim, header)?),
+        Claim::Obligation(claim) => ("obligation", verify_obligation(claim, header)?),
+        Claim::Credential(claim) => ("credential", verify_credential(claim, header, set)?),
+    };
+    if receipt.statement() != expected {
+        return Err(VerifyError::StatementMismatch { expected });
+    }
+    Ok(finalized.verified(kind, expected, header, anchor))
+}
+
+/// A block found final under a set the anchor vouches for.
+pub(crate) struct Final<'a> {
+    /// The validator sets from the anchor.
+    pub(crate) path: TrustedPath,
+    /// The header that carries the certificate.
+    pub(crate) certified: &'a BlockHeader,
+    /// Who signed it.
+    pub(crate) signers: Vec<PublicKey>,
+}
+
+/// The checks every document about a block shares: the block is of the
+/// anchor's chain, the validator path leads from the anchor, and the last
+/// set on it finalized the block.
+pub(crate) fn check_final<'a>(
+    block: &'a FinalizedBlock,
+    validators: &ValidatorPath,
+    anchor: &TrustAnchor,
+) -> Result<Final<'a>, VerifyError> {
+    let header = &block.header;
     if header.chain_id != anchor.chain_id {
         return Err(VerifyError::WrongChain {
             expected: anchor.chain_id.to_string(),
             found: header.chain_id.to_string(),
         });
     }
-    let path = receipt.validators.verify(anchor)?;
-    let (certified, certificate) = certified_header(receipt)?;
-    let set = &path.last;
+    let path = validators.verify(anchor)?;
+    let (certified, signers) = verify_finality(block, &path.last)?;
+    Ok(Final {
+        path,
+        certified,
+        signers,
+    })
+}
+
+impl Final<'_> {
+    /// What a document of `kind` about `header` proves, in `statement`.
+    pub(crate) fn verified(
+        self,
+        kind: &'static str,
+        statement: String,
+        header: &BlockHeader,
+        anchor: &TrustAnchor,
+    ) -> Verified {
+        let set = &self.path.last;
+        let signer_names = self
+            .signers
+            .iter()
+            .filter_map(|key| anchor.name_of(key).map(str::to_owned))
+            .collect();
+        Verified {
+            statement,
+            kind,
+            chain_id: header.chain_id.to_string(),
+            height: header.height,
+            block_id: header.id(),
+            block_time_ms: header.timestamp_ms,
+            certified_height: self.certified.height,
+            epoch: set.epoch,
+            validator_set_hash: set.hash(),
+            validators: set.keys().len(),
+            quorum: quorum(set.keys().len()),
+            signers: self.signers,
+            signer_names,
+            validator_changes: self.path.changes_followed,
+            trusted: anchor.source.clone(),
+        }
+    }
+}
+
+/// Checks that `block` is final under `set`: the certificate is of that
+/// set and signed by a quorum of it. Returns the certified header (the
+/// block's own, or its certified descendant's) and the signers.
+fn verify_finality<'a>(
+    block: &'a FinalizedBlock,
+    set: &ValidatorSet,
+) -> Result<(&'a BlockHeader, Vec<PublicKey>), VerifyError> {
+    let (certified, certificate) = certified_header(block)?;
     if certified.round.epoch != set.epoch || certified.validator_set_hash != set.hash() {
         return Err(VerifyError::NotOfLastSet {
             height: certified.height,
@@ -197,42 +297,14 @@ pub fn verify(receipt: &Receipt, anchor: &TrustAnchor) -> Result<Verified, Verif
             source,
         }
     })?;
-    let (kind, expected) = match &receipt.claim {
-        Claim::Transaction(claim) => ("transaction", verify_tx(claim, header)?),
-        Claim::Balance(claim) => ("balance", verify_balance(claim, header)?),
-        Claim::Obligation(claim) => ("obligation", verify_obligation(claim, header)?),
-    };
-    if receipt.statement() != expected {
-        return Err(VerifyError::StatementMismatch { expected });
-    }
-    let signer_names = signers
-        .iter()
-        .filter_map(|key| anchor.name_of(key).map(str::to_owned))
-        .collect();
-    Ok(Verified {
-        statement: expected,
-        kind,
-        chain_id: header.chain_id.to_string(),
-        height: header.height,
-        block_id: header.id(),
-        block_time_ms: header.timestamp_ms,
-        certified_height: certified.height,
-        epoch: set.epoch,
-        validator_set_hash: set.hash(),
-        validators: set.keys().len(),
-        quorum: quorum(set.keys().len()),
-        signers,
-        signer_names,
-        validator_changes: path.changes_followed,
-        trusted: anchor.source.clone(),
-    })
+    Ok((certified, signers))
 }
 
 /// The header that carries the certificate, after checking that the
 /// descendants (if any) lead to it from the claim's block.
-fn certified_header(receipt: &Receipt) -> Result<(&BlockHeader, &[u8]), VerifyError> {
-    let header = &receipt.block.header;
-    match &receipt.block.finality {
+fn certified_header(block: &FinalizedBlock) -> Result<(&BlockHeader, &[u8]), VerifyError> {
+    let header = &block.header;
+    match &block.finality {
         Finality::Certified(certificate) => Ok((header, &certificate.0)),
         Finality::ByDescendant {
             descendants,
@@ -350,6 +422,44 @@ fn verify_obligation(claim: &ObligationClaim, header: &BlockHeader) -> Result<St
     Ok(statement::obligation(claim, header))
 }
 
+fn verify_credential(
+    claim: &CredentialClaim,
+    header: &BlockHeader,
+    set: &ValidatorSet,
+) -> Result<String, VerifyError> {
+    let value = claim
+        .record
+        .as_ref()
+        .map(cityledger_types::encoding::encode);
+    verify_entry(
+        &claim.proof,
+        header,
+        &StateKey::Credential(claim.id),
+        value.as_deref(),
+        || format!("credential {}", claim.id),
+    )?;
+    if let Some(moment) = &claim.moment {
+        let earlier = &moment.header;
+        if earlier.chain_id != header.chain_id {
+            return Err(VerifyError::BadMoment {
+                reason: "its block is of another chain",
+            });
+        }
+        // One form per question: the receipt's own block is asked about
+        // without a moment.
+        if earlier.height >= header.height {
+            return Err(VerifyError::BadMoment {
+                reason: "its block is not earlier than the receipt's block",
+            });
+        }
+        // Until validator sets change on chain, every block of a receipt
+        // is final under the same set; the path then grows a set per
+        // moment.
+        verify_finality(moment, set)?;
+    }
+    Ok(statement::credential(claim, header))
+}
+
 fn verify_currencies(currencies: &[CurrencyFact], header: &BlockHeader) -> Result<(), VerifyError> {
     for (index, fact) in currencies.iter().enumerate() {
         if currencies[..index]
@@ -394,18 +504,30 @@ pub fn verify_entry(
 /// empty for a receipt in which every byte counts. For tests, here and in
 /// the CLI's integration tests.
 pub fn accepted_flips(receipt: &Receipt, anchor: &TrustAnchor, masks: &[u8]) -> Vec<(usize, u8)> {
-    let bytes = receipt.to_bytes();
+    accepted_byte_flips(&receipt.to_bytes(), masks, |tampered| {
+        Receipt::from_bytes(tampered)
+            .ok()
+            .is_some_and(|decoded| verify(&decoded, anchor).is_ok())
+    })
+}
+
+/// The single-byte changes of `bytes` (each byte XORed with each of
+/// `masks`) that `accepts` still accepts: the shared loop of every
+/// tamper test, whatever the document.
+pub fn accepted_byte_flips(
+    bytes: &[u8],
+    masks: &[u8],
+    accepts: impl Fn(&[u8]) -> bool,
+) -> Vec<(usize, u8)> {
     let mut accepted = Vec::new();
+    let mut tampered = bytes.to_vec();
     for index in 0..bytes.len() {
         for &mask in masks {
-            let mut tampered = bytes.clone();
             tampered[index] ^= mask;
-            let verifies = Receipt::from_bytes(&tampered)
-                .ok()
-                .is_some_and(|decoded| verify(&decoded, anchor).is_ok());
-            if verifies {
+            if accepts(&tampered) {
                 accepted.push((index, mask));
             }
+            tampered[index] ^= mask;
         }
     }
     accepted

@@ -817,3 +817,15 @@ impl<'a> Cli<'a> {
         output.stdout.trim().to_owned()
     }
 }
+
+/// Runs `cityledger verify FILE --trust GENESIS` (meant for a stopped
+/// node: nothing is contacted) and returns what the receipt proves; fails
+/// the test unless it is valid.
+pub fn verify_offline(receipt_file: &Path, genesis: &Path) -> String {
+    let file = receipt_file.display().to_string();
+    let trust = genesis.display().to_string();
+    let checked = run_cli_logged(&["verify", &file, "--trust", &trust]);
+    assert!(checked.success(), "{checked:?}");
+    assert!(checked.stdout.starts_with("VALID: "), "{checked:?}");
+    checked.stdout
+}

@@ -19,10 +19,10 @@ use cityledger_api::{
 };
 use cityledger_api::{
     AccountTxItem, AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BalanceView,
-    BlockView, CredentialStatusProof, CredentialView, CredentialsPage, EquivocationView,
-    ObligationHistoryPage, ObligationReport, ObligationView, ObligationsPage, OutcomeView,
-    ReceiptView, StatusListView, StatusView, StreamEvent, StreamEventItem, SubmitTxResponse,
-    TxStatusView, ValidatorView,
+    BlockView, CheckpointView, ConsistencyProofView, CredentialStatusProof, CredentialView,
+    CredentialsPage, EquivocationView, ObligationHistoryPage, ObligationReport, ObligationView,
+    ObligationsPage, OutcomeView, ReceiptView, StatusListView, StatusView, StreamEvent,
+    StreamEventItem, SubmitTxResponse, TxStatusView, ValidatorView,
 };
 use cityledger_storage::{Store, TxLocation};
 use cityledger_types::PublicKey;
@@ -573,6 +573,28 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
             .map(|r| receipts::view(&r))
             .map_err(receipt_error)
     }
+
+    fn credential_receipt(&self, id: Digest, at: Option<Height>) -> Result<ReceiptView, ApiError> {
+        receipts::credential_receipt(&self.core.chain, id, at)
+            .map(|r| receipts::view(&r))
+            .map_err(receipt_error)
+    }
+
+    fn checkpoint(&self) -> Result<CheckpointView, ApiError> {
+        receipts::checkpoint(&self.core.chain)
+            .map(|c| receipts::checkpoint_view(&c))
+            .map_err(receipt_error)
+    }
+
+    fn consistency_proof(
+        &self,
+        old: Height,
+        new: Height,
+    ) -> Result<ConsistencyProofView, ApiError> {
+        receipts::consistency_proof(&self.core.chain, old, new)
+            .map(|p| receipts::consistency_view(&p))
+            .map_err(receipt_error)
+    }
 }
 
 fn receipt_error(error: ReceiptError) -> ApiError {
@@ -583,12 +605,19 @@ fn receipt_error(error: ReceiptError) -> ApiError {
         ReceiptError::UnknownCurrency { .. } => {
             ApiError::not_found(code::CURRENCY_NOT_FOUND, error.to_string())
         }
+        ReceiptError::HeightNotFinalized { .. } | ReceiptError::AboveTip { .. } => {
+            ApiError::not_found(code::HEIGHT_NOT_FINALIZED, error.to_string())
+        }
+        ReceiptError::HeightsOutOfOrder { .. } => {
+            ApiError::bad_request(code::HEIGHTS_OUT_OF_ORDER, "old", error.to_string())
+        }
         ReceiptError::NoCertificateYet { .. } => ApiError::Unavailable {
             detail: error.to_string(),
         },
-        ReceiptError::Store(_) | ReceiptError::Corrupt { .. } | ReceiptError::Assemble(_) => {
-            internal(error)
-        }
+        ReceiptError::Store(_)
+        | ReceiptError::Corrupt { .. }
+        | ReceiptError::Assemble(_)
+        | ReceiptError::History(_) => internal(error),
     }
 }
 

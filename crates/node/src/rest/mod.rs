@@ -32,10 +32,11 @@ use cityledger_api::{
     AccessesPage, BatchProof, DeviceView, DevicesPage, RecordContentView, RecordView, RecordsPage,
 };
 use cityledger_api::{
-    AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BlockView,
-    CredentialStatusProof, CredentialView, CredentialsPage, ObligationHistoryPage,
-    ObligationReport, ObligationStatusFilter, ObligationView, ObligationsPage, ReceiptView,
-    StatusListView, StatusView, StreamEvent, SubmitTxResponse, TxStatusView,
+    AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BlockView, CheckpointView,
+    ConsistencyProofView, CredentialStatusProof, CredentialView, CredentialsPage,
+    ObligationHistoryPage, ObligationReport, ObligationStatusFilter, ObligationView,
+    ObligationsPage, ReceiptView, StatusListView, StatusView, StreamEvent, SubmitTxResponse,
+    TxStatusView,
 };
 use cityledger_types::sealed::{KeyUpload, WrappedKeys};
 use cityledger_types::{Address, CurrencyCode, Digest, Height, OrgName, PublicKey, SignedTx};
@@ -174,6 +175,22 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
     /// certified finalized block.
     fn obligation_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError>;
 
+    /// The receipt of credential `id` (or of its absence) at the newest
+    /// certified finalized block, its status judged at height `at` or at
+    /// that block. A height above it is a `NotFound` with code
+    /// `height_not_finalized`.
+    fn credential_receipt(&self, id: Digest, at: Option<Height>) -> Result<ReceiptView, ApiError>;
+
+    /// The checkpoint of the newest certified finalized block.
+    fn checkpoint(&self) -> Result<CheckpointView, ApiError>;
+
+    /// The proof that the finalized block at `old` is an ancestor of the
+    /// one at `new`. Heights not in order are a `BadRequest` with code
+    /// `heights_out_of_order`; a `new` above the finalized tip is a
+    /// `NotFound` with code `height_not_finalized`.
+    fn consistency_proof(&self, old: Height, new: Height)
+    -> Result<ConsistencyProofView, ApiError>;
+
     /// The application `id` at the finalized tip, if it exists.
     fn application(&self, id: Digest) -> Result<Option<ApplicationView>, ApiError>;
 
@@ -308,6 +325,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         receipts::tx_receipt,
         receipts::balance_receipt,
         receipts::obligation_receipt,
+        receipts::credential_receipt,
+        receipts::checkpoint,
+        receipts::consistency_proof,
         credentials::list_applications,
         credentials::show_application,
         credentials::application_history,
@@ -333,6 +353,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "node", description = "Status, health, metrics and this document"),
         (name = "obligations", description = "What payers owe agencies: fines, tolls, taxes, fees; their history and the agencies' reports"),
         (name = "receipts", description = "Receipts that anyone can verify offline against the validators' keys"),
+        (name = "checkpoints", description = "Checkpoints of the finalized chain and consistency proofs between them: that a later chain extends an earlier one"),
         (name = "credentials", description = "Applications for citizen services, the credentials they issue, their status at any height or time with a proof, and the issuers' status lists"),
         (name = "records", description = "Sealed off-chain records with their commitments, consent grants, the owners' access logs, erasure tombstones, devices and anchored batches of messages"),
     )
@@ -408,6 +429,15 @@ fn routes<N: NodeApi>() -> Routes<N> {
         .get(
             "/v1/receipts/obligation/{id}",
             receipts::obligation_receipt::<N>,
+        )
+        .get(
+            "/v1/receipts/credential/{id}",
+            receipts::credential_receipt::<N>,
+        )
+        .get("/v1/checkpoints/latest", receipts::checkpoint::<N>)
+        .get(
+            "/v1/checkpoints/consistency",
+            receipts::consistency_proof::<N>,
         )
         .get("/v1/applications", credentials::list_applications::<N>)
         .get("/v1/applications/{id}", credentials::show_application::<N>)

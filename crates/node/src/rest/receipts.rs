@@ -1,4 +1,5 @@
-//! The receipt routes: parse the request, ask the node, return the receipt.
+//! The receipt and checkpoint routes: parse the request, ask the node,
+//! return the receipt, checkpoint or consistency proof.
 //!
 //! The node assembles receipts and does not vouch for them: the answer
 //! carries the receipt's text, which the client verifies offline.
@@ -8,7 +9,9 @@ use super::{ApiError, NodeApi};
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use cityledger_api::{Problem, ReceiptView};
+use cityledger_api::problem::code;
+use cityledger_api::{CheckpointView, ConsistencyProofView, Problem, ReceiptView};
+use cityledger_types::Height;
 use serde::Deserialize;
 
 /// Currency of a balance receipt when the request names none.
@@ -98,4 +101,135 @@ pub(super) async fn obligation_receipt<N: NodeApi>(
     let text = parse::path_segment(id, "id")?;
     let id = parse::hash(&text, "id")?;
     Ok(Json(node.obligation_receipt(id)?))
+}
+
+/// Query of a credential receipt.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct CredentialReceiptQuery {
+    height: Option<String>,
+}
+
+/// The receipt of a credential: its record at the newest certified
+/// finalized block, and its status (valid, expired, suspended, revoked)
+/// at an earlier height or at that block. The record carries every change
+/// of status, so the one proof answers for any earlier height; the
+/// receipt then also carries that height's block and its finality, so its
+/// block time is proven. An unknown id gets a receipt proving absence.
+#[utoipa::path(
+    get,
+    path = "/v1/receipts/credential/{id}",
+    tag = "receipts",
+    params(
+        ("id" = String, Path, description = "Credential id, 64 hex characters"),
+        ("height" = Option<u64>, Query, description = "Judge the status after this finalized block; default the newest certified one"),
+    ),
+    responses(
+        (status = 200, description = "The receipt; verify it offline before trusting its statement", body = ReceiptView),
+        (status = 400, description = "Not an id, or a height that is not a decimal number", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The height is not finalized with a certificate yet", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No certified finalized block yet; retry", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn credential_receipt<N: NodeApi>(
+    State(node): State<N>,
+    id: Result<Path<String>, PathRejection>,
+    query: Result<Query<CredentialReceiptQuery>, QueryRejection>,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let text = parse::path_segment(id, "id")?;
+    let id = parse::hash(&text, "id")?;
+    let query = parse::query_params(query)?;
+    let at = query
+        .height
+        .as_deref()
+        .map(|text| {
+            parse::decimal_u64(text).map(Height).ok_or_else(|| {
+                ApiError::bad_request(
+                    code::BAD_MOMENT,
+                    "height",
+                    format!("height must be a decimal number; got {text:?}"),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(Json(node.credential_receipt(id, at)?))
+}
+
+/// The checkpoint of the newest finalized block with a certificate of its
+/// own: its header, certificate and validator sets, and the history of
+/// every block before it that its state commits to.
+#[utoipa::path(
+    get,
+    path = "/v1/checkpoints/latest",
+    tag = "checkpoints",
+    responses(
+        (status = 200, description = "The checkpoint; verify it offline before trusting its statement", body = CheckpointView),
+        (status = 503, description = "No certified finalized block yet; retry", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn checkpoint<N: NodeApi>(
+    State(node): State<N>,
+) -> Result<Json<CheckpointView>, ApiError> {
+    Ok(Json(node.checkpoint()?))
+}
+
+/// Query of a consistency proof.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ConsistencyQuery {
+    old: Option<String>,
+    new: Option<String>,
+}
+
+/// The proof that the finalized block at `old` is an ancestor of the one at
+/// `new`: its id in the history that `new`'s state commits to. The node
+/// cannot forge it: the verifier checks it against the history in the new
+/// checkpoint, which the validators certified.
+#[utoipa::path(
+    get,
+    path = "/v1/checkpoints/consistency",
+    tag = "checkpoints",
+    params(
+        ("old" = u64, Query, description = "Height of the earlier checkpoint"),
+        ("new" = u64, Query, description = "Height of the later checkpoint, at most the finalized tip"),
+    ),
+    responses(
+        (status = 200, description = "The proof; check it offline with both checkpoints", body = ConsistencyProofView),
+        (status = 400, description = "A height missing or not a decimal number, or `old` not below `new`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`new` is not finalized yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn consistency_proof<N: NodeApi>(
+    State(node): State<N>,
+    query: Result<Query<ConsistencyQuery>, QueryRejection>,
+) -> Result<Json<ConsistencyProofView>, ApiError> {
+    let query = parse::query_params(query)?;
+    let old = required_height(query.old.as_deref(), "old")?;
+    let new = required_height(query.new.as_deref(), "new")?;
+    if old >= new {
+        return Err(ApiError::bad_request(
+            code::HEIGHTS_OUT_OF_ORDER,
+            "old",
+            format!(
+                "old ({old}) must be below new ({new}); a block is consistent with itself without a proof"
+            ),
+        ));
+    }
+    Ok(Json(node.consistency_proof(old, new)?))
+}
+
+/// The height in query parameter `field`, which must be present.
+fn required_height(text: Option<&str>, field: &str) -> Result<Height, ApiError> {
+    let Some(text) = text else {
+        return Err(ApiError::bad_request(
+            code::MISSING_PARAMETER,
+            field,
+            format!("{field} is required: a height"),
+        ));
+    };
+    parse::decimal_u64(text).map(Height).ok_or_else(|| {
+        ApiError::bad_request(
+            code::BAD_HEIGHT,
+            field,
+            format!("{field} must be a decimal height; got {text:?}"),
+        )
+    })
 }

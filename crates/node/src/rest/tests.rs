@@ -72,6 +72,8 @@ struct Calls {
     obligations: Option<ObligationQuery>,
     report: Option<ReportQuery>,
     balance_receipt: Option<(Address, CurrencyCode)>,
+    credential_receipt: Option<(Digest, Option<Height>)>,
+    consistency_proof: Option<(Height, Height)>,
     applications: Option<ApplicationQuery>,
     status_moment: Option<StatusMoment>,
     status_list: Option<(OrgName, cityledger_vc::StatusPurpose, u32, String)>,
@@ -343,6 +345,36 @@ impl NodeApi for FakeNode {
     fn obligation_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError> {
         assert_eq!(id, FAKE_OBLIGATION);
         Ok(self.receipt("obligation"))
+    }
+
+    fn credential_receipt(&self, id: Digest, at: Option<Height>) -> Result<ReceiptView, ApiError> {
+        self.calls.lock().unwrap().credential_receipt = Some((id, at));
+        if at.is_some_and(|height| height.0 > FINAL_HEIGHT) {
+            return Err(ApiError::not_found(
+                code::HEIGHT_NOT_FINALIZED,
+                "height is not finalized",
+            ));
+        }
+        Ok(self.receipt("credential"))
+    }
+
+    fn checkpoint(&self) -> Result<CheckpointView, ApiError> {
+        Ok(self.checkpoint_view())
+    }
+
+    fn consistency_proof(
+        &self,
+        old: Height,
+        new: Height,
+    ) -> Result<ConsistencyProofView, ApiError> {
+        self.calls.lock().unwrap().consistency_proof = Some((old, new));
+        if new.0 > FINAL_HEIGHT {
+            return Err(ApiError::not_found(
+                code::HEIGHT_NOT_FINALIZED,
+                "height is not finalized",
+            ));
+        }
+        Ok(fake_consistency_proof(old, new))
     }
 
     fn application(&self, id: Digest) -> Result<Option<ApplicationView>, ApiError> {
@@ -631,7 +663,26 @@ fn fake_access(id: Digest) -> AccessView {
     )
 }
 
+fn fake_consistency_proof(old: Height, new: Height) -> ConsistencyProofView {
+    ConsistencyProofView {
+        old_height: old,
+        new_height: new,
+        size_bytes: 3,
+        proof: "Q0xD".into(),
+    }
+}
+
 impl FakeNode {
+    fn checkpoint_view(&self) -> CheckpointView {
+        CheckpointView {
+            statement: "a checkpoint".into(),
+            height: self.block.height,
+            block_id: self.block.id,
+            size_bytes: 3,
+            checkpoint: "Q0xD".into(),
+        }
+    }
+
     fn receipt(&self, kind: &str) -> ReceiptView {
         ReceiptView {
             kind: kind.to_owned(),
@@ -1392,6 +1443,7 @@ async fn every_registered_route_is_served() {
             "/v1/obligations" => format!("{uri}?issuer=transport"),
             "/v1/applications" => format!("{uri}?org=immigration"),
             "/v1/credentials" => format!("{uri}?issuer=immigration"),
+            "/v1/checkpoints/consistency" => format!("{uri}?old=1&new=2"),
             "/v1/reports/obligations" => {
                 format!("{uri}?issuer=transport&from=2026-01-01&to=2026-01-31")
             }
@@ -1727,6 +1779,31 @@ async fn receipts_by_tx_hash_and_by_balance() {
 }
 
 #[tokio::test]
+async fn receipts_of_obligations_and_credentials_pass_their_ids_and_heights() {
+    let node = FakeNode::new();
+    let id = FAKE_OBLIGATION;
+    let answer = send_to(&node, get(&format!("/v1/receipts/obligation/{id}"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["kind"], "obligation");
+    let answer = send_to(&node, get(&format!("/v1/receipts/credential/{id}"))).await;
+    assert_eq!(answer.json()["kind"], "credential");
+    assert_eq!(
+        node.calls.lock().unwrap().credential_receipt,
+        Some((id, None))
+    );
+    let answer = send_to(
+        &node,
+        get(&format!("/v1/receipts/credential/{id}?height=2")),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        node.calls.lock().unwrap().credential_receipt,
+        Some((id, Some(Height(2))))
+    );
+}
+
+#[tokio::test]
 async fn receipts_refuse_bad_input() {
     let cases: &[(&str, StatusCode, &str, Option<&str>)] = &[
         (
@@ -1765,6 +1842,24 @@ async fn receipts_refuse_bad_input() {
             code::BAD_QUERY,
             Some("query"),
         ),
+        (
+            &format!("/v1/receipts/credential/{FAKE_OBLIGATION}?height=two"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_MOMENT,
+            Some("height"),
+        ),
+        (
+            &format!("/v1/receipts/credential/{FAKE_OBLIGATION}?height=999999"),
+            StatusCode::NOT_FOUND,
+            code::HEIGHT_NOT_FINALIZED,
+            None,
+        ),
+        (
+            "/v1/receipts/credential/zz",
+            StatusCode::BAD_REQUEST,
+            code::BAD_HASH,
+            Some("id"),
+        ),
     ];
     for (uri, status, code, field) in cases {
         check_problem(get(uri), *status, code, *field).await;
@@ -1794,6 +1889,95 @@ async fn sdk_fetches_receipts() {
         .await
         .unwrap_err();
     assert_eq!(unknown.problem_code(), Some(code::CURRENCY_NOT_FOUND));
+    server.abort();
+}
+
+// --- checkpoints -------------------------------------------------------------
+
+#[tokio::test]
+async fn checkpoints_and_consistency_proofs_pass_their_heights() {
+    let node = FakeNode::new();
+    let answer = send_to(&node, get("/v1/checkpoints/latest")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["checkpoint"], "Q0xD");
+    assert_eq!(answer.json()["height"], 1);
+    let answer = send_to(&node, get("/v1/checkpoints/consistency?old=1&new=3")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.json()["old_height"], 1);
+    assert_eq!(
+        node.calls.lock().unwrap().consistency_proof,
+        Some((Height(1), Height(3)))
+    );
+}
+
+#[tokio::test]
+async fn consistency_proofs_refuse_bad_heights_naming_the_field() {
+    let cases: &[(&str, StatusCode, &str, Option<&str>)] = &[
+        (
+            "/v1/checkpoints/consistency?new=3",
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("old"),
+        ),
+        (
+            "/v1/checkpoints/consistency?old=1",
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("new"),
+        ),
+        (
+            "/v1/checkpoints/consistency?old=one&new=3",
+            StatusCode::BAD_REQUEST,
+            code::BAD_HEIGHT,
+            Some("old"),
+        ),
+        (
+            "/v1/checkpoints/consistency?old=1&new=-3",
+            StatusCode::BAD_REQUEST,
+            code::BAD_HEIGHT,
+            Some("new"),
+        ),
+        (
+            "/v1/checkpoints/consistency?old=3&new=3",
+            StatusCode::BAD_REQUEST,
+            code::HEIGHTS_OUT_OF_ORDER,
+            Some("old"),
+        ),
+        (
+            "/v1/checkpoints/consistency?old=1&new=99",
+            StatusCode::NOT_FOUND,
+            code::HEIGHT_NOT_FINALIZED,
+            None,
+        ),
+        (
+            "/v1/checkpoints/consistency?old=1&new=2&new=3",
+            StatusCode::BAD_REQUEST,
+            code::BAD_QUERY,
+            Some("query"),
+        ),
+    ];
+    for (uri, status, code, field) in cases {
+        check_problem(get(uri), *status, code, *field).await;
+    }
+}
+
+#[tokio::test]
+async fn sdk_fetches_checkpoints_and_consistency_proofs() {
+    let node = FakeNode::new();
+    let (client, server) = serve_sdk(&node).await;
+    assert_eq!(client.checkpoint().await.unwrap(), node.checkpoint_view());
+    assert_eq!(
+        client
+            .consistency_proof(Height(1), Height(2))
+            .await
+            .unwrap(),
+        fake_consistency_proof(Height(1), Height(2))
+    );
+    let ahead = client
+        .consistency_proof(Height(1), Height(9))
+        .await
+        .unwrap_err();
+    assert_eq!(ahead.problem_code(), Some(code::HEIGHT_NOT_FINALIZED));
     server.abort();
 }
 

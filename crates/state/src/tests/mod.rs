@@ -80,6 +80,8 @@ impl Chain {
             chain_id: chain_id(),
             height: Height(self.height + 1),
             timestamp_ms: self.time_ms,
+            // The test chain has no headers: any id per height will do.
+            parent_id: Digest::of(&self.height.to_be_bytes()),
         }
     }
 
@@ -221,17 +223,52 @@ fn rejections_change_nothing() {
         let tx = chain.tx(&signer, action.clone());
         let outcomes = chain.block(&[tx]);
         assert!(rejected(code)(&outcomes[0]), "{action:?}: {outcomes:?}");
-        // Only the consumed id and chain bookkeeping may change.
+        // Only the consumed id and chain bookkeeping (height, history) may
+        // change.
         let changed: Vec<StateKey> = chain
             .state
             .0
             .iter()
             .filter(|(k, v)| before.get(*k) != Some(*v))
             .map(|(k, _)| borsh::from_slice::<StateKey>(k).unwrap())
-            .filter(|k| !matches!(k, StateKey::TxId(..) | StateKey::Chain))
+            .filter(|k| !matches!(k, StateKey::TxId(..) | StateKey::Chain | StateKey::History))
             .collect();
         assert!(changed.is_empty(), "{action:?} changed {changed:?}");
     }
+}
+
+/// Every block appends its parent's id, so the state after block h holds
+/// the tree of the h ids before it, whatever the block contains.
+#[test]
+fn every_block_commits_to_the_ids_before_it() {
+    use cityledger_types::history::{self, HistoryRecord};
+    use cityledger_types::merkle;
+    let mut chain = Chain::new();
+    let mut parents = Vec::new();
+    for _ in 0..5 {
+        parents.push(chain.env().parent_id);
+        chain.block(&[]);
+        let record: HistoryRecord = chain
+            .state
+            .0
+            .get(&StateKey::History.to_bytes())
+            .map(|bytes| borsh::from_slice(bytes).unwrap())
+            .expect("every executed block writes the history");
+        let leaves: Vec<Digest> = parents.iter().map(history::leaf).collect();
+        assert_eq!(record.leaf_count(), chain.height);
+        assert_eq!(record.root(), merkle::root(&leaves));
+    }
+}
+
+#[test]
+#[should_panic(expected = "history must hold every block before the parent")]
+fn a_block_at_the_wrong_height_for_its_parent_state_halts() {
+    let chain = Chain::new();
+    let env = BlockEnv {
+        height: Height(7),
+        ..chain.env()
+    };
+    let _ = execute_block(&chain.state, &env, &[], Mode::Verify);
 }
 
 #[test]
