@@ -23,6 +23,7 @@ pub mod limits;
 pub mod obligation;
 pub mod problem;
 pub mod receipt;
+pub mod record;
 pub mod status;
 pub mod stream;
 pub mod tx;
@@ -41,6 +42,10 @@ pub use obligation::{
 };
 pub use problem::Problem;
 pub use receipt::{CheckpointView, ConsistencyProofView, ReceiptView};
+pub use record::{
+    AccessView, AccessesPage, AnchorRecordRequest, BatchProof, DeviceView, DevicesPage, GrantView,
+    RecordContentView, RecordKeysRequest, RecordView, RecordsPage,
+};
 pub use status::{EquivocationView, HealthView, StatusView, ValidatorView};
 pub use stream::{StreamEvent, StreamEventItem};
 pub use tx::{
@@ -126,6 +131,21 @@ use utoipa::OpenApi;
         credential::FeeView,
         credential::ApplicationOpView,
         credential::CredentialOpView,
+        RecordView,
+        record::AcknowledgementView,
+        record::ErasureView,
+        RecordsPage,
+        GrantView,
+        AccessView,
+        AccessesPage,
+        RecordContentView,
+        AnchorRecordRequest,
+        RecordKeysRequest,
+        DeviceView,
+        DevicesPage,
+        BatchProof,
+        record::RecordOpView,
+        record::DeviceOpView,
     ))
 )]
 pub struct ApiDoc;

@@ -3,7 +3,7 @@
 //! The node enforces them and the SDK checks them before sending, so a
 //! request over a limit fails fast with an error that names the limit.
 
-use cityledger_types::limits::TX_BYTES_MAX;
+use cityledger_types::limits::{BLOB_BYTES_MAX, TX_BYTES_MAX, WRAPPED_KEYS_PER_RECORD_MAX};
 
 /// Most transactions in one batch submission.
 pub const TXS_PER_BATCH_MAX: usize = 1024;
@@ -33,6 +33,16 @@ pub const OBLIGATION_SCAN_MAX: usize = 2000;
 /// Most index entries one application or credential listing page reads
 /// before it answers, for the same reason as `OBLIGATION_SCAN_MAX`.
 pub const LISTING_SCAN_MAX: usize = 2000;
+/// Room in an anchoring body for one wrapped key as JSON (a key, an
+/// ephemeral key and a nonce as byte arrays, the sealed data key): a
+/// generous bound, since serde writes byte arrays as lists of numbers.
+const WRAPPED_KEY_JSON_BYTES_MAX: usize = 1024;
+/// Largest body of an anchoring (`POST /v1/records`), in bytes: the
+/// transaction, the largest blob as base64url and every wrapped key.
+pub const ANCHOR_BODY_BYTES_MAX: usize = TX_TEXT_BYTES_MAX
+    + (BLOB_BYTES_MAX as usize).div_ceil(3) * 4
+    + WRAPPED_KEYS_PER_RECORD_MAX * WRAPPED_KEY_JSON_BYTES_MAX
+    + SUBMIT_ENVELOPE_BYTES_MAX;
 /// Longest account history cursor, in bytes. Cursors are opaque to clients.
 pub const CURSOR_BYTES_MAX: usize = 256;
 

@@ -110,6 +110,33 @@ pub mod code {
     pub const HEIGHT_NOT_FINALIZED: &str = "height_not_finalized";
     /// A status list number is not a decimal number.
     pub const BAD_LIST: &str = "bad_list";
+    /// No record with that id exists.
+    pub const RECORD_NOT_FOUND: &str = "record_not_found";
+    /// The access was judged on chain and refused; the problem carries the
+    /// access record.
+    pub const ACCESS_REFUSED: &str = "access_refused";
+    /// The record was erased; the problem carries its tombstone.
+    pub const RECORD_ERASED: &str = "record_erased";
+    /// The access named is not a finalized access to this record.
+    pub const NOT_AN_ACCESS: &str = "not_an_access";
+    /// The transaction given does not anchor a record.
+    pub const NOT_AN_ANCHOR: &str = "not_an_anchor";
+    /// The blob does not match the digest or size its anchoring names.
+    pub const BLOB_MISMATCH: &str = "blob_mismatch";
+    /// This node does not hold the record's blob, or no data key wrapped
+    /// for the reader.
+    pub const BLOB_NOT_HELD: &str = "blob_not_held";
+    /// Wrapped keys are malformed, duplicated or above their limit.
+    pub const BAD_KEYS: &str = "bad_keys";
+    /// A key upload's signature does not verify, or its signer is neither
+    /// the record's owner nor its author.
+    pub const NOT_RECORD_PARTY: &str = "not_record_party";
+    /// No device with that key is registered.
+    pub const DEVICE_NOT_FOUND: &str = "device_not_found";
+    /// No batch with that id exists.
+    pub const BATCH_NOT_FOUND: &str = "batch_not_found";
+    /// A hex key is malformed.
+    pub const BAD_KEY: &str = "bad_key";
     /// A height is not a decimal number.
     pub const BAD_HEIGHT: &str = "bad_height";
     /// A consistency proof was asked for an old height that is not below
@@ -147,6 +174,12 @@ pub struct Problem {
     /// used the id first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_result: Option<TxStatusView>,
+    /// For a refused access (403): the access record the chain wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<Box<crate::record::AccessView>>,
+    /// For an erased record (410): the record with its tombstone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tombstone: Option<Box<crate::record::RecordView>>,
 }
 
 impl Problem {
@@ -160,12 +193,26 @@ impl Problem {
             code: code.to_owned(),
             field: None,
             first_result: None,
+            access: None,
+            tombstone: None,
         }
     }
 
     /// Names the request field at fault.
     pub fn with_field(mut self, field: impl Into<String>) -> Problem {
         self.field = Some(field.into());
+        self
+    }
+
+    /// Attaches the refused access record.
+    pub fn with_access(mut self, access: crate::record::AccessView) -> Problem {
+        self.access = Some(Box::new(access));
+        self
+    }
+
+    /// Attaches an erased record's tombstone.
+    pub fn with_tombstone(mut self, record: crate::record::RecordView) -> Problem {
+        self.tombstone = Some(Box::new(record));
         self
     }
 

@@ -368,6 +368,10 @@ pub enum ActionView {
     Application(crate::credential::ApplicationOpView),
     /// A credential operation, tagged by `op`.
     Credential(crate::credential::CredentialOpView),
+    /// A record operation, tagged by `op`.
+    Record(crate::record::RecordOpView),
+    /// A device operation, tagged by `op`.
+    Device(crate::record::DeviceOpView),
 }
 
 impl From<LedgerOpView> for ActionView {
@@ -404,6 +408,8 @@ impl From<&Action> for ActionView {
             Action::Obligation(op) => ActionView::from(op),
             Action::Application(op) => ActionView::Application(op.into()),
             Action::Credential(op) => ActionView::Credential(op.into()),
+            Action::Record(op) => ActionView::Record(op.into()),
+            Action::Device(op) => ActionView::Device(op.into()),
         }
     }
 }

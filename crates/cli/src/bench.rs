@@ -82,6 +82,10 @@ pub enum Workload {
     Transfers,
     /// Each sender pays traffic fines into the one `treasury:main` account.
     Fines,
+    /// A device anchors `--transactions` telemetry messages in batches of
+    /// 65,536 under one Merkle root each; reports messages anchored per
+    /// second, hashing included.
+    Stream,
 }
 
 impl Workload {
@@ -89,6 +93,7 @@ impl Workload {
         match self {
             Workload::Transfers => "transfers",
             Workload::Fines => "fines",
+            Workload::Stream => "stream",
         }
     }
 }
@@ -195,6 +200,9 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 
 /// Runs the benchmark.
 pub fn run(args: BenchArgs, json: bool) -> Result<()> {
+    if args.workload == Workload::Stream {
+        return run_stream(args, json);
+    }
     if args.transactions == 0 || args.transactions > TRANSACTIONS_MAX {
         bail!("--transactions must be between 1 and {TRANSACTIONS_MAX}");
     }
@@ -236,6 +244,132 @@ pub fn run(args: BenchArgs, json: bool) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Most messages a stream benchmark anchors (at ~100 B a message, about
+/// 6 GiB of memory held at once).
+const STREAM_MESSAGES_MAX: u64 = 64_000_000;
+
+/// `bench --workload stream`: messages anchored per second, from the first
+/// hash to the finality of the last batch.
+fn run_stream(args: BenchArgs, json: bool) -> Result<()> {
+    if args.transactions == 0 || args.transactions > STREAM_MESSAGES_MAX {
+        bail!("--transactions (messages) must be between 1 and {STREAM_MESSAGES_MAX}");
+    }
+    if args.node.is_some() && args.validators.is_some() {
+        bail!("--validators starts its own network; it cannot be combined with --node");
+    }
+    let (spawned, nodes, home) = match &args.node {
+        Some(node) => (None, vec![node.clone()], args.home.clone()),
+        None => {
+            let (spawned, nodes, home) = start_nodes(args.validators.unwrap_or(1))?;
+            (Some(spawned), nodes, home)
+        }
+    };
+    let summary = block_on(drive_stream(&args, &nodes[0], &home));
+    drop(spawned);
+    let summary = summary?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        println!(
+            "{} messages anchored in {} batches in {:.3} s: {:.0} messages/s (hashing {:.3} s, {:.0} messages/s; chain {:.3} s)",
+            summary["messages"],
+            summary["batches"],
+            summary["duration_s"],
+            summary["anchored_messages_per_s"],
+            summary["hash_s"],
+            summary["hashed_messages_per_s"],
+            summary["chain_s"],
+        );
+    }
+    Ok(())
+}
+
+async fn drive_stream(
+    args: &BenchArgs,
+    node: &str,
+    home: &std::path::Path,
+) -> Result<serde_json::Value> {
+    use cityledger_types::device::{DeviceLabel, DeviceOp, DeviceType};
+    use cityledger_types::limits::BATCH_MESSAGES_MAX;
+    let client = Client::new(node)?;
+    wait_healthy(&client, Duration::from_secs(60)).await?;
+    let chain_id = client.status().await?.chain_id;
+    let treasury = Home::new(home).key("treasury")?;
+    let run_tag = hex::encode(&random_key().seed()[..6]);
+    let device = random_key();
+    let register = signed(
+        &treasury,
+        &chain_id,
+        format!("bench-{run_tag}-device"),
+        Action::Device(DeviceOp::Register {
+            org: OrgName::new("treasury").expect("valid name"),
+            device: device.public_key(),
+            device_type: DeviceType::ConnectedCar,
+            label: DeviceLabel::new("bench").expect("valid label"),
+        }),
+    );
+    submit_all(&client, std::slice::from_ref(&register)).await?;
+    client
+        .wait_for_finality(&register.hash(), 60_000)
+        .await
+        .context("register the bench device")?;
+    // Telemetry of ~100 bytes, as a connected car sends.
+    let messages: Vec<Vec<u8>> = (0..args.transactions)
+        .map(|i| {
+            format!(
+                "car-{:05},t={},speed_kmh={},lat=52.{:06},lon=4.{:06},fuel=0.{:03}",
+                i % 10_000,
+                1_800_000_000_000u64 + i,
+                30 + i % 90,
+                i % 1_000_000,
+                (i * 7) % 1_000_000,
+                i % 1000
+            )
+            .into_bytes()
+        })
+        .collect();
+    let started = Instant::now();
+    let (txs, batches) =
+        crate::record::batch_txs(&device, &chain_id, &messages, BATCH_MESSAGES_MAX, 0);
+    let hash_s = started.elapsed().as_secs_f64();
+    submit_all(&client, &txs).await?;
+    let mut rejected = 0usize;
+    for tx in &txs {
+        let status = client
+            .wait_for_finality(&tx.hash(), args.timeout_s.saturating_mul(1000))
+            .await
+            .context("anchor a batch")?;
+        if matches!(
+            status,
+            cityledger_api::TxStatusView::Finalized {
+                outcome: OutcomeView::Rejected { .. },
+                ..
+            }
+        ) {
+            rejected += 1;
+        }
+    }
+    let duration_s = started.elapsed().as_secs_f64();
+    if rejected > 0 {
+        bail!("{rejected} of {} batches were rejected", txs.len());
+    }
+    let message_bytes: usize = messages.iter().map(Vec::len).sum();
+    Ok(serde_json::json!({
+        "workload": "stream",
+        "messages": messages.len(),
+        "message_bytes_mean": message_bytes / messages.len().max(1),
+        "batches": batches.len(),
+        "batch_messages_max": BATCH_MESSAGES_MAX,
+        "duration_s": duration_s,
+        "anchored_messages_per_s": messages.len() as f64 / duration_s,
+        "hash_s": hash_s,
+        "hashed_messages_per_s": messages.len() as f64 / hash_s.max(1e-9),
+        "chain_s": duration_s - hash_s,
+        "threads": std::thread::available_parallelism().map_or(1, |n| n.get()),
+        "node": node,
+    }))
 }
 
 /// How long a benchmark transaction stays valid.
@@ -391,6 +525,8 @@ async fn drive(
                 issue_fines(client, &treasury, &chain_id, &addresses, count, &run_tag).await?;
             sign_payments(&fines, &senders, &addresses, &chain_id, &run_tag)
         }
+        // `run` hands the stream workload to `run_stream` before this.
+        Workload::Stream => bail!("the stream workload is driven by run_stream"),
     };
     let progress = progress_bar(args);
     let cpu_before: Vec<Option<f64>> = pids.iter().map(|p| cpu_seconds(*p)).collect();

@@ -9,6 +9,7 @@ mod home;
 mod obligation;
 mod printable;
 mod receipts;
+mod record;
 mod simulate;
 mod testnet;
 
@@ -116,6 +117,16 @@ enum Command {
     /// status with a proof, export as a W3C Verifiable Credential.
     #[command(subcommand)]
     Credential(credential::CredentialCommand),
+    /// Records kept off-chain and sealed: anchor, send, fetch, acknowledge,
+    /// grant and revoke access, list who accessed them, erase, show.
+    #[command(subcommand)]
+    Record(record::RecordCommand),
+    /// Devices of an organisation: register, suspend, reinstate, retire, list.
+    #[command(subcommand)]
+    Device(record::DeviceCommand),
+    /// Streams of device messages anchored in batches, each message provable.
+    #[command(subcommand)]
+    Stream(record::StreamCommand),
 }
 
 #[derive(Subcommand)]
@@ -220,6 +231,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::VerifyConsistency(args) => checkpoints::verify_consistency_files(args, json),
         Command::Application(command) => credential::run_application(command, json),
         Command::Credential(command) => credential::run_credential(command, json),
+        Command::Record(command) => record::run_record(command, json),
+        Command::Device(command) => record::run_device(command, json),
+        Command::Stream(command) => record::run_stream(command, json),
     }
 }
 

@@ -257,8 +257,10 @@ pub(crate) struct Signing {
     pub(crate) key: SecretKey,
     /// The chain's genesis.
     pub(crate) genesis: Genesis,
-    id: ClientTxId,
-    node: String,
+    /// The client id of the first transaction.
+    pub(crate) id: ClientTxId,
+    /// The node's URL.
+    pub(crate) node: String,
 }
 
 impl Signing {

@@ -277,7 +277,7 @@ impl Client {
         read_answer(response).await
     }
 
-    async fn post_json<B: Serialize, T: DeserializeOwned>(
+    pub(crate) async fn post_json<B: Serialize, T: DeserializeOwned>(
         &self,
         url: Url,
         body: &B,

@@ -20,12 +20,14 @@ mod credentials;
 mod error;
 pub mod limits;
 mod obligations;
+mod records;
 mod txs;
 
 pub use client::Client;
 pub use credentials::{ApplicationFilter, Moment};
 pub use error::ClientError;
 pub use obligations::ObligationFilter;
+pub use records::RecordFilter;
 pub use txs::{Transfer, sign_tx, transfer_tx};
 
 pub use cityledger_api as api;

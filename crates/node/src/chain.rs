@@ -14,7 +14,7 @@
 use crate::limits::{
     RECENT_FINALIZED_STATES_MAX, RECENT_FINALIZED_WRITES_MAX, SPECULATIVE_BLOCKS_MAX,
 };
-use crate::{credential_indexes, history_index, indexes};
+use crate::{credential_indexes, history_index, indexes, record_indexes};
 use cityledger_state::genesis::genesis_writes;
 use cityledger_state::{BlockEnv, Event, InvalidBlock, Mode, StateRead, WriteSet, execute_block};
 use cityledger_storage::{BlockCommit, Committed, Store, StoreError};
@@ -434,19 +434,23 @@ impl Chain {
         let hashes = &executed.tx_hashes;
         let account_entries = account_entries(&executed.events);
         // Each domain's indexes, from the same diff and events.
-        let mut index_changes: Vec<_> = [indexes::block_changes, credential_indexes::block_changes]
-            .iter()
-            .flat_map(|changes| {
-                changes(
-                    &TreeView(&parent.state),
-                    &executed.writes,
-                    &executed.events,
-                    hashes,
-                    block.header.height,
-                    block.header.timestamp_ms,
-                )
-            })
-            .collect();
+        let mut index_changes: Vec<_> = [
+            indexes::block_changes,
+            credential_indexes::block_changes,
+            record_indexes::block_changes,
+        ]
+        .iter()
+        .flat_map(|changes| {
+            changes(
+                &TreeView(&parent.state),
+                &executed.writes,
+                &executed.events,
+                hashes,
+                block.header.height,
+                block.header.timestamp_ms,
+            )
+        })
+        .collect();
         // The history nodes the block's append completes, for consistency
         // proofs between any two heights.
         index_changes.extend(history_index::block_changes(

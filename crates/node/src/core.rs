@@ -6,8 +6,12 @@ use crate::chain::{Chain, ExecutedBlock, Verdict};
 use crate::mempool::Mempool;
 use crate::metrics::NodeMetrics;
 use crate::network::NetworkView;
+use cityledger_state::Event;
+use cityledger_storage::BlobStore;
 use cityledger_types::PublicKey;
 use cityledger_types::crypto::{SignedMessage, verify_batch};
+use cityledger_types::record::Record;
+use cityledger_types::records::StateKey;
 use cityledger_types::{Block, SignedTx};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
@@ -23,25 +27,71 @@ pub struct NodeCore {
     /// This node's name, for status.
     pub name: String,
     network: Mutex<NetworkView>,
+    /// Records' sealed blobs and wrapped keys (ADR 0007).
+    pub blobs: Arc<dyn BlobStore>,
 }
+
+/// Most records the start-up sweep of erased records looks at; a node
+/// holding more sweeps the rest as their erasures are committed.
+const ERASURE_SWEEP_RECORDS_MAX: usize = 1_000_000;
 
 impl NodeCore {
     /// Wraps an opened chain, for the node whose consensus key is `me`.
-    pub fn new(chain: Chain, metrics: NodeMetrics, name: String, me: PublicKey) -> Arc<NodeCore> {
+    pub fn new(
+        chain: Chain,
+        metrics: NodeMetrics,
+        name: String,
+        me: PublicKey,
+        blobs: Arc<dyn BlobStore>,
+    ) -> Arc<NodeCore> {
         let tip = chain.finalized().block.header.clone();
         metrics.height.set(tip.height.0 as i64);
         let (finalized_height, _) = watch::channel(tip.height.0);
         let validators: Vec<PublicKey> = chain.genesis().validators.iter().map(|v| v.key).collect();
         let mut network = NetworkView::new(me, &validators);
         network.on_commit(tip.round.view);
-        Arc::new(NodeCore {
+        let core = Arc::new(NodeCore {
             chain,
             mempool: Mutex::new(Mempool::default()),
             finalized_height,
             metrics,
             name,
             network: Mutex::new(network),
-        })
+            blobs,
+        });
+        core.sweep_erased();
+        core
+    }
+
+    /// Destroys what this node still holds of records erased in the
+    /// finalized state: a crash between a block's commit and its erasures
+    /// leaves files behind, and the next start removes them.
+    fn sweep_erased(&self) {
+        let records = match self.blobs.records(ERASURE_SWEEP_RECORDS_MAX) {
+            Ok(records) => records,
+            Err(error) => {
+                tracing::error!(%error, "cannot list the blob store for erased records");
+                return;
+            }
+        };
+        let tip = self.chain.finalized();
+        for id in records {
+            let key = StateKey::Record(id).to_bytes();
+            let erased = tip.state.get(&key).is_some_and(|bytes| {
+                borsh::from_slice::<Record>(bytes).is_ok_and(|record| record.erasure.is_some())
+            });
+            if erased {
+                self.erase_blob(&id);
+            }
+        }
+    }
+
+    fn erase_blob(&self, record: &cityledger_types::Digest) {
+        // Erasure is a legal duty: a failure is logged loudly, and the
+        // start-up sweep tries again.
+        if let Err(error) = self.blobs.erase(record) {
+            tracing::error!(%record, %error, "cannot erase a record's blob and keys");
+        }
     }
 
     /// What this node sees of the network, locked.
@@ -109,6 +159,11 @@ impl NodeCore {
             mempool.drop_expired(block.header.timestamp_ms);
             mempool.len()
         };
+        for (_, event) in executed.events.iter() {
+            if let Event::RecordErased { record, .. } = event {
+                self.erase_blob(record);
+            }
+        }
         self.metrics.on_finalized(block, now_ms, mempool_len);
         self.network().on_commit(block.header.round.view);
         self.finalized_height.send_replace(block.header.height.0);

@@ -20,6 +20,7 @@ pub mod mempool;
 pub mod metrics;
 pub mod network;
 pub mod receipts;
+pub mod record_indexes;
 pub mod rest;
 pub mod service;
 #[cfg(test)]

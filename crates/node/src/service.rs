@@ -42,6 +42,14 @@ pub enum NodeError {
         /// Why.
         source: cityledger_storage::StoreError,
     },
+    /// The blob store could not be opened.
+    #[error("cannot open the blob store in {path}: {source}")]
+    Blobs {
+        /// Its directory.
+        path: PathBuf,
+        /// Why.
+        source: cityledger_storage::BlobError,
+    },
     /// The chain could not be opened.
     #[error(transparent)]
     Chain(#[from] ChainError),
@@ -86,6 +94,13 @@ pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
         source,
     })?;
     let chain = Chain::open(Arc::new(store), settings.genesis.clone())?;
+    let blobs_path = settings.data_dir.join("blobs");
+    let blobs: Arc<dyn cityledger_storage::BlobStore> = Arc::new(
+        cityledger_storage::DirBlobStore::open(&blobs_path).map_err(|source| NodeError::Blobs {
+            path: blobs_path.clone(),
+            source,
+        })?,
+    );
     let listener = std::net::TcpListener::bind(settings.config.api_listen).map_err(|source| {
         NodeError::Listen {
             address: settings.config.api_listen,
@@ -102,7 +117,7 @@ pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
     let runner = tokio::Runner::new(runtime_config);
     runner.start(|context| async move {
         let metrics = NodeMetrics::register(&context.child("cityledger"));
-        let core = NodeCore::new(chain, metrics, settings.config.name.clone(), me);
+        let core = NodeCore::new(chain, metrics, settings.config.name.clone(), me, blobs);
         let (gossip_outbox, gossip_inbox) = futures::channel::mpsc::channel(GOSSIP_BATCHES_QUEUED_MAX);
         // With no peers there is no one to gossip to; the unused inbox then
         // closes at once.

@@ -1,10 +1,12 @@
 //! Events: what a finalized block did, for the event stream and indexes.
 //! Derived from execution; not part of consensus.
 
+use cityledger_types::device::{DeviceStatus, DeviceType};
 use cityledger_types::obligation::{AppealDecision, ObligationStatus};
+use cityledger_types::record::GrantScope;
 use cityledger_types::{
-    Address, Amount, CredentialType, CurrencyCode, Digest, KindName, OrgName, PublicKey, RoleName,
-    ServiceName,
+    Address, Amount, CredentialType, CurrencyCode, Digest, KindName, OrgName, PublicKey,
+    RecordType, RejectCode, RoleName, ServiceName,
 };
 use serde::Serialize;
 
@@ -313,6 +315,113 @@ pub enum Event {
         /// The key.
         key: PublicKey,
     },
+    /// A record was anchored.
+    RecordAnchored {
+        /// Its id.
+        record: Digest,
+        /// Its type.
+        record_type: RecordType,
+        /// The owner's account.
+        owner: Address,
+        /// The author's account.
+        author: Address,
+        /// The controlling organisation, if any.
+        org: Option<OrgName>,
+        /// The record it follows, if any.
+        parent: Option<Digest>,
+        /// The recipients' accounts.
+        recipients: Vec<Address>,
+    },
+    /// A recipient acknowledged delivery of a record.
+    RecordAcknowledged {
+        /// The record.
+        record: Digest,
+        /// The owner's account.
+        owner: Address,
+        /// The recipient's account.
+        by: Address,
+    },
+    /// An owner granted a reader access.
+    GrantCreated {
+        /// The grant's id.
+        grant: Digest,
+        /// The owner's account.
+        owner: Address,
+        /// The reader's account.
+        reader: Address,
+        /// What it covers.
+        scope: GrantScope,
+        /// Its end, ms of block time.
+        valid_until_ms: u64,
+    },
+    /// An owner revoked a grant.
+    GrantRevoked {
+        /// The grant.
+        grant: Digest,
+        /// The owner's account.
+        owner: Address,
+        /// The reader's account.
+        reader: Address,
+    },
+    /// A reader asked to read a record: an entry of the owner's access log.
+    RecordAccessed {
+        /// The access record's id.
+        access: Digest,
+        /// The record.
+        record: Digest,
+        /// The owner's account.
+        owner: Address,
+        /// The reader's account.
+        reader: Address,
+        /// The grant named, if any.
+        grant: Option<Digest>,
+        /// Why it was refused, if it was.
+        refused: Option<RejectCode>,
+    },
+    /// A record was erased; its tombstone stays.
+    RecordErased {
+        /// The record.
+        record: Digest,
+        /// The owner's account.
+        owner: Address,
+        /// Who erased it.
+        by: Address,
+        /// Why.
+        reason: String,
+    },
+    /// An organisation registered a device.
+    DeviceRegistered {
+        /// The device's key.
+        device: PublicKey,
+        /// Its organisation.
+        org: OrgName,
+        /// What it is.
+        device_type: DeviceType,
+    },
+    /// A device was suspended, reinstated or retired.
+    DeviceStatusChanged {
+        /// The device's key.
+        device: PublicKey,
+        /// Its organisation.
+        org: OrgName,
+        /// Its new status.
+        status: DeviceStatus,
+        /// Why.
+        reason: String,
+    },
+    /// A device anchored a batch of messages.
+    BatchAnchored {
+        /// The batch's id.
+        batch: Digest,
+        /// The device's key.
+        device: PublicKey,
+        /// Its organisation.
+        org: OrgName,
+        /// Its sequence among the device's batches.
+        sequence: u64,
+        /// How many messages.
+        message_count: u32,
+    },
 }
 
 impl Event {
@@ -333,6 +442,26 @@ impl Event {
             | Event::CredentialSuspended { holder, .. }
             | Event::CredentialReinstated { holder, .. }
             | Event::CredentialRevoked { holder, .. } => vec![*holder],
+            Event::RecordAnchored {
+                owner,
+                author,
+                recipients,
+                ..
+            } => {
+                let mut accounts = dedup_pair(*owner, *author);
+                for recipient in recipients {
+                    if !accounts.contains(recipient) {
+                        accounts.push(*recipient);
+                    }
+                }
+                accounts
+            }
+            Event::RecordAcknowledged { owner, by, .. } | Event::RecordErased { owner, by, .. } => {
+                dedup_pair(*owner, *by)
+            }
+            Event::GrantCreated { owner, reader, .. }
+            | Event::GrantRevoked { owner, reader, .. }
+            | Event::RecordAccessed { owner, reader, .. } => dedup_pair(*owner, *reader),
             _ => Vec::new(),
         }
     }
@@ -375,6 +504,25 @@ impl Event {
             | Event::CredentialSuspended { issuer, .. }
             | Event::CredentialReinstated { issuer, .. }
             | Event::CredentialRevoked { issuer, .. } => Some(issuer),
+            Event::RecordAnchored { org, .. } => org.as_ref(),
+            Event::DeviceRegistered { org, .. }
+            | Event::DeviceStatusChanged { org, .. }
+            | Event::BatchAnchored { org, .. } => Some(org),
+            _ => None,
+        }
+    }
+
+    /// The record this event is about, for its history.
+    pub fn record(&self) -> Option<Digest> {
+        match self {
+            Event::RecordAnchored { record, .. }
+            | Event::RecordAcknowledged { record, .. }
+            | Event::RecordAccessed { record, .. }
+            | Event::RecordErased { record, .. } => Some(*record),
+            Event::GrantCreated {
+                scope: GrantScope::Record(record),
+                ..
+            } => Some(*record),
             _ => None,
         }
     }
@@ -401,5 +549,14 @@ impl Event {
             | Event::CredentialRevoked { credential, .. } => Some(*credential),
             _ => None,
         }
+    }
+}
+
+/// Two accounts, once if they are the same.
+fn dedup_pair(first: Address, second: Address) -> Vec<Address> {
+    if first == second {
+        vec![first]
+    } else {
+        vec![first, second]
     }
 }

@@ -10,7 +10,7 @@ use crate::audit::assert_balanced;
 use crate::events::Event;
 use crate::outcome::Rejection;
 use crate::view::{Layer, StateRead, WriteSet};
-use crate::{applications, credentials, governance, ledger, obligations};
+use crate::{applications, credentials, devices, governance, ledger, obligations, records};
 use cityledger_types::history::{self, HistoryRecord};
 use cityledger_types::limits::{CHARGES_PER_BLOCK_MAX, TX_EXPIRY_HORIZON_MS_MAX};
 use cityledger_types::records::{ChainRecord, StateKey, TxIdRecord};
@@ -293,6 +293,14 @@ fn apply_action(
         Action::Credential(op) => {
             let context = op_context(env, signer, hash);
             credentials::apply(layer, &context, env.height, op, events).map_err(|r| (0, r))
+        }
+        Action::Record(op) => {
+            let context = op_context(env, signer, hash);
+            records::apply(layer, &context, env.height, op, events).map_err(|r| (0, r))
+        }
+        Action::Device(op) => {
+            let context = op_context(env, signer, hash);
+            devices::apply(layer, &context, env.height, op, events).map_err(|r| (0, r))
         }
     }
 }

@@ -6,13 +6,14 @@
 //! map, so every validator computes the same state root.
 //!
 //! Domains (`governance`, `ledger`, `obligations`, `applications`,
-//! `credentials`) are sibling modules of the same shape:
+//! `credentials`, `records`, `devices`) are sibling modules of the same shape:
 //! an `apply` for their operations, the state keys they own, their checks.
 
 pub mod applications;
 pub mod audit;
 pub mod credentials;
 pub mod dev_services;
+pub mod devices;
 pub mod events;
 pub mod execute;
 pub mod genesis;
@@ -20,6 +21,7 @@ pub mod governance;
 pub mod ledger;
 pub mod obligations;
 pub mod outcome;
+pub mod records;
 pub mod view;
 
 pub use events::Event;

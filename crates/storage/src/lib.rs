@@ -11,6 +11,10 @@
 //! - [`FaultyStore`]: a wrapper that fails commits on request, for tests of
 //!   the node's recovery paths.
 //!
+//! Beside it, [`BlobStore`] keeps records' sealed content and wrapped keys
+//! off the ledger: [`DirBlobStore`] as checksummed files written atomically,
+//! [`MemoryBlobStore`] in memory (ADR 0007).
+//!
 //! # Integrity
 //!
 //! Every value [`FjallStore`] writes is sealed with a CRC-32 over its
@@ -32,6 +36,7 @@
 //!   from disk.
 //! - Depend on the node, on async runtimes, or on the wall clock.
 
+mod blobs;
 mod check;
 mod envelope;
 mod error;
@@ -43,6 +48,7 @@ mod memory;
 mod records;
 mod store;
 
+pub use blobs::{BlobError, BlobStore, DirBlobStore, MemoryBlobStore};
 pub use error::StoreError;
 pub use faulty::FaultyStore;
 pub use fjall_store::FjallStore;

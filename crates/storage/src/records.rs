@@ -18,7 +18,10 @@ const FORMAT_MAGIC: &[u8; 16] = b"cityledger/store";
 /// every block's state holds the history accumulator (`StateKey::History`)
 /// and the index holds its nodes, so a version 2 store's state roots are
 /// not this build's and it could neither replay nor prove consistency.
-pub(crate) const FORMAT_VERSION: u32 = 3;
+/// Version 4: records, grants, accesses, devices and batches took the state
+/// key tags after the credentials', moving the history's tag, so a version 3
+/// store's state roots differ too.
+pub(crate) const FORMAT_VERSION: u32 = 4;
 
 /// Payload of the format marker.
 pub(crate) fn encode_format(version: u32) -> Vec<u8> {

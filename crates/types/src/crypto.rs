@@ -56,6 +56,12 @@ impl PublicKey {
         ed25519_dalek::VerifyingKey::from_bytes(&self.0).map_err(|_| CryptoError::BadPublicKey)
     }
 
+    /// The key's X25519 form (the birational map of its point), to which
+    /// records are sealed for its holder (ADR 0007).
+    pub fn to_x25519(&self) -> Result<[u8; 32], CryptoError> {
+        Ok(self.to_dalek()?.to_montgomery().to_bytes())
+    }
+
     /// Verifies one signature over `message`.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), CryptoError> {
         let key = self.to_dalek()?;
@@ -117,6 +123,12 @@ impl SecretKey {
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
         PublicKey(self.0.verifying_key().to_bytes())
+    }
+
+    /// The X25519 secret matching [`PublicKey::to_x25519`]: the key's
+    /// ed25519 secret scalar, clamped by the X25519 multiplication.
+    pub(crate) fn x25519_secret(&self) -> [u8; 32] {
+        self.0.to_scalar_bytes()
     }
 
     /// Signs `message`; callers pass a domain-tagged payload.

@@ -37,6 +37,13 @@ pub const ROLE_CREDENTIALS_RENEW: &str = "credentials.renew";
 pub const ROLE_CREDENTIALS_SUSPEND: &str = "credentials.suspend";
 /// Role that revokes credentials of the types that name it.
 pub const ROLE_CREDENTIALS_REVOKE: &str = "credentials.revoke";
+/// Role that anchors records for the organisation (admins may too).
+pub const ROLE_RECORDS_WRITE: &str = "records.write";
+/// Role that erases the organisation's records (admins may too).
+pub const ROLE_RECORDS_ERASE: &str = "records.erase";
+/// Role that registers, suspends and retires the organisation's devices
+/// (admins may too).
+pub const ROLE_DEVICES_MANAGE: &str = "devices.manage";
 
 /// A currency at genesis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]

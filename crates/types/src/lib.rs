@@ -10,6 +10,7 @@ pub mod block;
 pub mod civil;
 pub mod credential;
 pub mod crypto;
+pub mod device;
 pub mod digest;
 pub mod encoding;
 pub mod genesis;
@@ -19,7 +20,9 @@ pub mod merkle;
 pub mod names;
 pub mod obligation;
 pub mod outcome;
+pub mod record;
 pub mod records;
+pub mod sealed;
 pub mod smt;
 pub mod tx;
 pub mod validator_set;
@@ -30,7 +33,8 @@ pub use block::{Block, BlockHeader, Height};
 pub use crypto::{PublicKey, SecretKey, Signature};
 pub use digest::Digest;
 pub use names::{
-    AccountName, CredentialType, CurrencyCode, FieldName, KindName, OrgName, RoleName, ServiceName,
+    AccountName, CredentialType, CurrencyCode, FieldName, KindName, OrgName, RecordType, RoleName,
+    ServiceName,
 };
 pub use outcome::{RejectCode, TxOutcome};
 pub use tx::{Action, ChainId, ClientTxId, LedgerOp, SignedTx, TxBody};

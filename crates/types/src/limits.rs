@@ -110,6 +110,25 @@ pub const ISSUER_KEYS_MAX: usize = 16;
 /// genesis.
 pub const GENESIS_SERVICES_PER_ORG_MAX: usize = 32;
 
+/// Longest record type name, in bytes.
+pub const RECORD_TYPE_BYTES_MAX: usize = 32;
+/// Most recipients of one record (and so most acknowledgements it holds).
+pub const RECIPIENTS_PER_RECORD_MAX: usize = 16;
+/// Largest sealed blob of one record, in bytes: a compressed MRI series
+/// fits; larger studies are several records linked by `parent`.
+pub const BLOB_BYTES_MAX: u64 = 64 * 1024 * 1024;
+/// Longest a grant may last beyond block time, in ms (ten years: a
+/// patient's standing consent to their family doctor).
+pub const GRANT_MS_MAX: u64 = 10 * 366 * 24 * 60 * 60 * 1000;
+/// Most wrapped data keys one record has on a node: its owner, author,
+/// recipients and the readers its owner granted later.
+pub const WRAPPED_KEYS_PER_RECORD_MAX: usize = 64;
+/// Longest device label, in bytes (an asset tag, never a person's name).
+pub const DEVICE_LABEL_BYTES_MAX: usize = 64;
+/// Most messages under one anchored batch root: 2^16, so a message's
+/// proof has at most 16 siblings.
+pub const BATCH_MESSAGES_MAX: usize = 1 << 16;
+
 /// Most Merkle siblings in a transaction inclusion proof (2^32 transactions).
 pub const TX_PROOF_DEPTH_MAX: usize = 32;
 
@@ -147,3 +166,16 @@ const _: () = assert!(
         <= TX_BYTES_MAX
 );
 const _: () = assert!(DOCUMENTS_PER_APPLICATION_MAX >= EVIDENCE_PER_SERVICE_MAX);
+// A batch's message proof is an ordinary inclusion proof: its depth stays
+// within what `merkle::InclusionProof::verify` accepts.
+const _: () = assert!((1u64 << TX_PROOF_DEPTH_MAX) >= BATCH_MESSAGES_MAX as u64);
+// Every party of a record can hold a wrapped key, with room for grants.
+const _: () = assert!(WRAPPED_KEYS_PER_RECORD_MAX >= RECIPIENTS_PER_RECORD_MAX + 2);
+// A record with every recipient and acknowledgement stays far below a
+// transaction's size, so proving one costs less than a transaction.
+const _: () = assert!(
+    RECIPIENTS_PER_RECORD_MAX * (32 + 32 + 8 + 8)
+        + REFERENCE_FIELDS_MAX * (4 + REFERENCE_KEY_BYTES_MAX + 4 + REFERENCE_VALUE_BYTES_MAX)
+        + 4 * 1024
+        <= TX_BYTES_MAX
+);

@@ -96,25 +96,63 @@ pub enum InclusionError {
 /// Builds the proof for leaf `index`. Panics if `index` is out of range,
 /// which is a caller bug: callers prove leaves they hold.
 pub fn prove(leaves: &[Digest], index: usize) -> InclusionProof {
-    assert!(
-        index < leaves.len(),
-        "proving a leaf that is not in the tree"
-    );
-    let mut siblings = Vec::new();
-    let mut level = leaves.to_vec();
-    let mut position = index;
-    while level.len() > 1 {
-        let sibling = position ^ 1;
-        if sibling < level.len() {
-            siblings.push(level[sibling]);
+    MerkleTree::new(leaves.to_vec()).prove(index)
+}
+
+/// Every level of a tree, kept so that proving many leaves of one tree
+/// (every message of a batch) hashes the tree once, not once per leaf.
+#[derive(Clone, Debug)]
+pub struct MerkleTree {
+    /// Leaves first, the root's level last.
+    levels: Vec<Vec<Digest>>,
+}
+
+impl MerkleTree {
+    /// The tree over already-hashed `leaves`.
+    pub fn new(leaves: Vec<Digest>) -> MerkleTree {
+        let mut levels = vec![leaves];
+        while let Some(level) = levels.last().filter(|level| level.len() > 1) {
+            let next = next_level(level);
+            levels.push(next);
         }
-        level = next_level(&level);
-        position /= 2;
+        MerkleTree { levels }
     }
-    InclusionProof {
-        index: index as u32,
-        leaf_count: leaves.len() as u32,
-        siblings,
+
+    /// Its root, as [`root`] computes it.
+    pub fn root(&self) -> Digest {
+        self.levels
+            .last()
+            .and_then(|level| level.first())
+            .copied()
+            .unwrap_or(Digest::ZERO)
+    }
+
+    /// How many leaves.
+    pub fn leaf_count(&self) -> usize {
+        self.levels.first().map_or(0, Vec::len)
+    }
+
+    /// The proof of leaf `index`. Panics if `index` is out of range, which
+    /// is a caller bug: callers prove leaves they hold.
+    pub fn prove(&self, index: usize) -> InclusionProof {
+        assert!(
+            index < self.leaf_count(),
+            "proving a leaf that is not in the tree"
+        );
+        let mut siblings = Vec::new();
+        let mut position = index;
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sibling = position ^ 1;
+            if sibling < level.len() {
+                siblings.push(level[sibling]);
+            }
+            position /= 2;
+        }
+        InclusionProof {
+            index: index as u32,
+            leaf_count: self.leaf_count() as u32,
+            siblings,
+        }
     }
 }
 
@@ -231,6 +269,7 @@ mod tests {
             let top = root(&all);
             let proof = prove(&all, index);
             prop_assert_eq!(proof.verify(&all[index], &top), Ok(()));
+            prop_assert_eq!(MerkleTree::new(all.clone()).root(), top);
             let other = leaf_hash(b"not a leaf");
             prop_assert!(proof.verify(&other, &top).is_err());
             let mut moved = proof.clone();

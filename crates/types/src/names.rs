@@ -5,7 +5,7 @@
 
 use crate::limits::{
     ACCOUNT_NAME_BYTES_MAX, CURRENCY_CODE_BYTES_MAX, KIND_NAME_BYTES_MAX, ORG_NAME_BYTES_MAX,
-    REFERENCE_KEY_BYTES_MAX, ROLE_NAME_BYTES_MAX, SERVICE_NAME_BYTES_MAX,
+    RECORD_TYPE_BYTES_MAX, REFERENCE_KEY_BYTES_MAX, ROLE_NAME_BYTES_MAX, SERVICE_NAME_BYTES_MAX,
 };
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::fmt;
@@ -175,6 +175,11 @@ bounded_name!(
     /// The name of a field of an application, a claim of a credential or a
     /// piece of evidence, e.g. `licence_class`.
     FieldName, "field name", SERVICE_NAME_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
+);
+bounded_name!(
+    /// The type of a record, e.g. `lab_result` or `mri_image`; a grant of a
+    /// *category* covers every record of one type of its owner.
+    RecordType, "record type", RECORD_TYPE_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
 );
 
 #[cfg(test)]

@@ -111,6 +111,40 @@ pub enum RejectCode {
     BadValidity = 42,
     /// A list of the record is full (status changes, rounds, documents).
     RecordFull = 43,
+    /// The record does not exist.
+    UnknownRecord = 44,
+    /// The record was erased; only its tombstone remains.
+    RecordErased = 45,
+    /// The signer is not the owner (of the record, or of the grant).
+    NotRecordOwner = 46,
+    /// The signer is not a recipient of the record.
+    NotRecipient = 47,
+    /// The recipient already acknowledged the record.
+    AlreadyAcknowledged = 48,
+    /// The commitment given is not the record's.
+    CommitmentMismatch = 49,
+    /// The grant does not exist.
+    UnknownGrant = 50,
+    /// The grant was revoked.
+    GrantRevoked = 51,
+    /// The grant has ended (or had not begun).
+    GrantExpired = 52,
+    /// The reader is not a party of the record and no grant of its owner covers it.
+    NoGrant = 53,
+    /// An anchoring is invalid (size, owner, parent).
+    BadRecord = 54,
+    /// The device is not registered.
+    UnknownDevice = 55,
+    /// The key is already registered as a device.
+    DeviceExists = 56,
+    /// The device is suspended or retired.
+    DeviceInactive = 57,
+    /// The device was retired; nothing changes it any more.
+    DeviceRetired = 58,
+    /// A batch's sequence is not the device's next one.
+    BatchOutOfOrder = 59,
+    /// A batch is empty, above its limit, or has no root.
+    BadBatch = 60,
 }
 
 impl RejectCode {
@@ -160,6 +194,23 @@ impl RejectCode {
             RejectCode::NotSuspended => "not_suspended",
             RejectCode::BadValidity => "bad_validity",
             RejectCode::RecordFull => "record_full",
+            RejectCode::UnknownRecord => "unknown_record",
+            RejectCode::RecordErased => "record_erased",
+            RejectCode::NotRecordOwner => "not_record_owner",
+            RejectCode::NotRecipient => "not_recipient",
+            RejectCode::AlreadyAcknowledged => "already_acknowledged",
+            RejectCode::CommitmentMismatch => "commitment_mismatch",
+            RejectCode::UnknownGrant => "unknown_grant",
+            RejectCode::GrantRevoked => "grant_revoked",
+            RejectCode::GrantExpired => "grant_expired",
+            RejectCode::NoGrant => "no_grant",
+            RejectCode::BadRecord => "bad_record",
+            RejectCode::UnknownDevice => "unknown_device",
+            RejectCode::DeviceExists => "device_exists",
+            RejectCode::DeviceInactive => "device_inactive",
+            RejectCode::DeviceRetired => "device_retired",
+            RejectCode::BatchOutOfOrder => "batch_out_of_order",
+            RejectCode::BadBatch => "bad_batch",
         }
     }
 }

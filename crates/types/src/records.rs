@@ -4,7 +4,8 @@
 //! tree, so any entry, present or absent, is provable against a block's
 //! `state_root`. Domains own disjoint key variants. The obligation records
 //! live in [`crate::obligation`], applications in [`crate::application`]
-//! and credentials in [`crate::credential`].
+//! credentials in [`crate::credential`], records, grants and accesses in
+//! [`crate::record`], devices and batches in [`crate::device`].
 
 use crate::address::Address;
 use crate::amount::Amount;
@@ -66,6 +67,16 @@ pub enum StateKey {
     StatusListCounter(OrgName),
     /// The keys that sign an organisation's exported credentials.
     IssuerKeys(OrgName),
+    /// A record (`record::Record`), by id.
+    Record(Digest),
+    /// A consent grant (`record::GrantRecord`), by id.
+    Grant(Digest),
+    /// One entry of the access log (`record::AccessRecord`), by id.
+    Access(Digest),
+    /// A device (`device::DeviceRecord`), by its key.
+    Device(PublicKey),
+    /// An anchored batch of messages (`device::BatchRecord`), by id.
+    Batch(Digest),
     /// The peaks of the history accumulator over the ids of every earlier
     /// block (`history::HistoryRecord`); appended by each block with its
     /// parent's id, absent in the genesis state.

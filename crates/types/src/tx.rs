@@ -240,6 +240,10 @@ pub enum Action {
     Application(crate::application::ApplicationOp),
     /// An operation on credentials.
     Credential(crate::credential::CredentialOp),
+    /// An operation on records, grants and accesses.
+    Record(crate::record::RecordOp),
+    /// An operation on devices and their batches.
+    Device(crate::device::DeviceOp),
 }
 
 /// The signed part of a transaction.

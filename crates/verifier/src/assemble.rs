@@ -88,7 +88,9 @@ pub fn currencies_of(tx: &SignedTx) -> Vec<CurrencyCode> {
         Action::Governance(_)
         | Action::Obligation(_)
         | Action::Application(_)
-        | Action::Credential(_) => Vec::new(),
+        | Action::Credential(_)
+        | Action::Record(_)
+        | Action::Device(_) => Vec::new(),
     };
     let mut codes: Vec<&CurrencyCode> = ops
         .into_iter()

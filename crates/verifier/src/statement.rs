@@ -10,9 +10,11 @@
 use crate::receipt::{BalanceClaim, CredentialClaim, CurrencyFact, ObligationClaim, TxClaim};
 use cityledger_types::application::ApplicationOp;
 use cityledger_types::credential::{AsOf, CredentialOp, Fields};
+use cityledger_types::device::DeviceOp;
 use cityledger_types::history::HistoryRecord;
 use cityledger_types::limits::CURRENCY_DECIMALS_MAX;
 use cityledger_types::obligation::{AppealDecision, ObligationOp};
+use cityledger_types::record::{GrantScope, RecordOp};
 use cityledger_types::tx::{Action, GovernanceOp, LedgerOp, TransferOrder};
 use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, TxOutcome};
 
@@ -204,6 +206,101 @@ fn action(action: &Action, currencies: &[CurrencyFact]) -> String {
         Action::Obligation(op) => obligation_op(op, currencies),
         Action::Application(op) => application_op(op),
         Action::Credential(op) => credential_op(op),
+        Action::Record(op) => record_op(op),
+        Action::Device(op) => device_op(op),
+    }
+}
+
+/// A record's words name its parties, type, commitment and metadata keys,
+/// never its content, metadata values or a free-text reason (an erasure
+/// request may name the person it is about).
+fn record_op(op: &RecordOp) -> String {
+    match op {
+        RecordOp::Anchor(anchor) => {
+            let by = match &anchor.org {
+                Some(org) => format!(" for organisation {org}"),
+                None => String::new(),
+            };
+            let keys: Vec<&str> = anchor
+                .metadata
+                .fields()
+                .iter()
+                .map(|f| f.key.as_str())
+                .collect();
+            let recipients: Vec<String> = anchor
+                .recipients
+                .keys()
+                .iter()
+                .map(|key| key.to_string())
+                .collect();
+            let parent = match &anchor.parent {
+                Some(parent) => format!(", following record {parent}"),
+                None => String::new(),
+            };
+            format!(
+                "anchoring{by} of a {} record owned by {} with content commitment {} ({} sealed bytes, digest {}), metadata [{}], sent to [{}]{parent}",
+                anchor.record_type,
+                anchor.owner,
+                anchor.commitment,
+                anchor.blob_bytes,
+                anchor.blob_digest,
+                keys.join(", "),
+                recipients.join(", "),
+            )
+        }
+        RecordOp::Acknowledge { record, commitment } => {
+            format!(
+                "acknowledgement of delivery of record {record} with content commitment {commitment}"
+            )
+        }
+        RecordOp::Grant {
+            reader,
+            scope,
+            valid_until_ms,
+        } => {
+            let what = match scope {
+                GrantScope::Record(record) => format!("record {record}"),
+                GrantScope::Category(record_type) => {
+                    format!("every {record_type} record of the signer")
+                }
+            };
+            format!(
+                "grant to reader {reader} of access to {what} until {}",
+                utc(*valid_until_ms)
+            )
+        }
+        RecordOp::RevokeGrant { grant } => format!("revocation of grant {grant}"),
+        RecordOp::Access { record, grant } => match grant {
+            Some(grant) => format!("access to record {record} under grant {grant}"),
+            None => format!("access to record {record} as one of its parties"),
+        },
+        RecordOp::Erase { record, .. } => {
+            format!("erasure of record {record} (its commitment stays)")
+        }
+    }
+}
+
+fn device_op(op: &DeviceOp) -> String {
+    match op {
+        DeviceOp::Register {
+            org,
+            device,
+            device_type,
+            ..
+        } => format!(
+            "registration by {org} of device {device} as a {}",
+            device_type.as_str().replace('_', " ")
+        ),
+        DeviceOp::Suspend { device, .. } => format!("suspension of device {device}"),
+        DeviceOp::Reinstate { device, .. } => format!("reinstatement of device {device}"),
+        DeviceOp::Retire { device, .. } => format!("retirement of device {device}"),
+        DeviceOp::AnchorBatch {
+            sequence,
+            root,
+            message_count,
+        } => format!(
+            "anchoring of batch {sequence} of the signing device: {message_count} message(s) under Merkle root {root}"
+        ),
     }
 }
 

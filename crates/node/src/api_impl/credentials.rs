@@ -67,7 +67,7 @@ pub(super) fn credential(
 /// id into an item with `item` (which may skip it). Reads at most
 /// `LISTING_SCAN_MAX` entries per page, so a filter that keeps little
 /// cannot make one request scan a whole agency's records.
-fn listing_page<T>(
+pub(super) fn listing_page<T>(
     store: &dyn Store,
     prefix: &[u8],
     cursor: Option<&str>,

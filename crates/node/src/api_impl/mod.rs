@@ -3,16 +3,20 @@
 
 mod credentials;
 mod obligations;
+mod records;
 
 use crate::admission::{Admission, AdmitError};
 use crate::consensus::app::now_ms;
 use crate::core::NodeCore;
 use crate::receipts::{self, ReceiptError};
 use crate::rest::{
-    ApiError, ApplicationQuery, CredentialQuery, DecodedTx, NodeApi, ObligationQuery, ReportQuery,
-    StatusMoment, router,
+    AccessQuery, ApiError, ApplicationQuery, CredentialQuery, DecodedTx, NodeApi, ObligationQuery,
+    RecordQuery, ReportQuery, StatusMoment, router,
 };
 use cityledger_api::problem::code;
+use cityledger_api::{
+    AccessesPage, BatchProof, DeviceView, DevicesPage, RecordContentView, RecordView, RecordsPage,
+};
 use cityledger_api::{
     AccountTxItem, AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BalanceView,
     BlockView, CheckpointView, ConsistencyProofView, CredentialStatusProof, CredentialView,
@@ -21,7 +25,9 @@ use cityledger_api::{
     StreamEventItem, SubmitTxResponse, TxStatusView, ValidatorView,
 };
 use cityledger_storage::{Store, TxLocation};
+use cityledger_types::PublicKey;
 use cityledger_types::records::{AccountRecord, BalanceRecord, CurrencyRecord, StateKey};
+use cityledger_types::sealed::{KeyUpload, WrappedKeys};
 use cityledger_types::{Address, Block, CurrencyCode, Digest, Height, OrgName, TxOutcome};
 use commonware_runtime::{Clock, Handle, Metrics, Spawner};
 use futures::future::BoxFuture;
@@ -474,6 +480,73 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
             list,
             &base_url,
         )
+    }
+
+    fn anchor_record(
+        &self,
+        tx: DecodedTx,
+        blob: Vec<u8>,
+        keys: WrappedKeys,
+    ) -> BoxFuture<'static, Result<SubmitTxResponse, ApiError>> {
+        // The blob is stored before the transaction is admitted, so that a
+        // record is never finalized without its content on this node. A
+        // transaction that never lands leaves an unreferenced blob, which
+        // no read serves (reads start from a finalized record).
+        if let Err(error) = records::store_blob(self.core.blobs.as_ref(), &tx.tx, &blob, &keys) {
+            return futures::future::ready(Err(error)).boxed();
+        }
+        self.submit(tx)
+    }
+
+    fn add_record_keys(&self, upload: KeyUpload) -> Result<usize, ApiError> {
+        let tip = self.core.chain.finalized();
+        records::add_keys(&snapshot(&tip), self.core.blobs.as_ref(), &upload)
+    }
+
+    fn record(&self, id: Digest) -> Result<Option<RecordView>, ApiError> {
+        let tip = self.core.chain.finalized();
+        records::record(&snapshot(&tip), id)
+    }
+
+    fn records(&self, query: RecordQuery) -> Result<RecordsPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        records::records(self.store().as_ref(), &snapshot(&tip), &query)
+    }
+
+    fn record_content(&self, id: Digest, access: Digest) -> Result<RecordContentView, ApiError> {
+        let tip = self.core.chain.finalized();
+        records::content(&snapshot(&tip), self.core.blobs.as_ref(), id, access)
+    }
+
+    fn accesses(&self, query: AccessQuery) -> Result<AccessesPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        records::accesses(self.store().as_ref(), &snapshot(&tip), &query)
+    }
+
+    fn device(&self, key: PublicKey) -> Result<Option<DeviceView>, ApiError> {
+        let tip = self.core.chain.finalized();
+        records::device(&snapshot(&tip), key)
+    }
+
+    fn devices(
+        &self,
+        org: OrgName,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<DevicesPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        records::devices(
+            self.store().as_ref(),
+            &snapshot(&tip),
+            &org,
+            cursor.as_deref(),
+            limit,
+        )
+    }
+
+    fn batch(&self, id: Digest) -> Result<BatchProof, ApiError> {
+        let tip = self.core.chain.finalized();
+        records::batch(&snapshot(&tip), tip.block.id(), id)
     }
 
     fn tx_receipt(&self, hash: Digest) -> Result<ReceiptView, ApiError> {

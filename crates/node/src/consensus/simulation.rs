@@ -492,7 +492,8 @@ async fn start_node(context: &Context, world: &World, node: &mut SimNode) {
         Chain::open(node.store.clone(), world.genesis.clone()).expect("a simulated store reopens");
     let me = SecretKey::from_seed(node.node_key_seed).public_key();
     let metrics = NodeMetrics::register(&context.child("cityledger"));
-    let core = NodeCore::new(chain, metrics, format!("node{}", node.index), me);
+    let blobs = Arc::new(cityledger_storage::MemoryBlobStore::default());
+    let core = NodeCore::new(chain, metrics, format!("node{}", node.index), me, blobs);
     let (outbox, inbox): (_, GossipInbox) =
         futures::channel::mpsc::channel(GOSSIP_BATCHES_QUEUED_MAX);
     let (admission_handle, worker) = admission(core.clone(), Some(outbox));

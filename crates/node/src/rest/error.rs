@@ -32,6 +32,25 @@ pub enum ApiError {
         detail: String,
     },
     /// The route exists but not for this method (405).
+    /// The chain judged the access and refused it (403); the body carries
+    /// the access record.
+    #[error("{detail}")]
+    Forbidden {
+        /// Machine code.
+        code: &'static str,
+        /// What happened.
+        detail: String,
+        /// The refused access, as logged on chain.
+        access: Option<Box<cityledger_api::AccessView>>,
+    },
+    /// The record was erased (410); the body carries its tombstone.
+    #[error("{detail}")]
+    Gone {
+        /// What happened.
+        detail: String,
+        /// The record with its tombstone.
+        record: Box<cityledger_api::RecordView>,
+    },
     #[error("method not allowed on this route")]
     MethodNotAllowed,
     /// The request conflicts with what the node holds, e.g. a client id
@@ -133,6 +152,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -149,7 +170,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest { code, .. }
             | ApiError::NotFound { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            | ApiError::Conflict { code, .. }
+            | ApiError::Forbidden { code, .. } => code,
+            ApiError::Gone { .. } => code::RECORD_ERASED,
             ApiError::MethodNotAllowed => code::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => code::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => code::UNSUPPORTED_MEDIA_TYPE,
@@ -179,6 +202,11 @@ impl ApiError {
                 first_result: Some(first),
                 ..
             } => problem.with_first_result((**first).clone()),
+            ApiError::Forbidden {
+                access: Some(access),
+                ..
+            } => problem.with_access((**access).clone()),
+            ApiError::Gone { record, .. } => problem.with_tombstone((**record).clone()),
             ApiError::PayloadTooLarge { .. } => problem.with_field("body"),
             ApiError::UnsupportedMediaType { .. } => problem.with_field("content-type"),
             _ => problem,

@@ -16,16 +16,21 @@ mod handlers;
 mod obligations;
 mod parse;
 mod receipts;
+mod records;
 #[cfg(test)]
 mod tests;
 
 pub use credentials::{ApplicationQuery, ApplicationStatusFilter, CredentialQuery, StatusMoment};
 pub use error::ApiError;
+pub use records::{AccessQuery, RecordQuery};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
-use cityledger_api::limits::{BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
+use cityledger_api::limits::{ANCHOR_BODY_BYTES_MAX, BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
+use cityledger_api::{
+    AccessesPage, BatchProof, DeviceView, DevicesPage, RecordContentView, RecordView, RecordsPage,
+};
 use cityledger_api::{
     AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BlockView, CheckpointView,
     ConsistencyProofView, CredentialStatusProof, CredentialView, CredentialsPage,
@@ -33,7 +38,8 @@ use cityledger_api::{
     ObligationsPage, ReceiptView, StatusListView, StatusView, StreamEvent, SubmitTxResponse,
     TxStatusView,
 };
-use cityledger_types::{Address, CurrencyCode, Digest, Height, OrgName, SignedTx};
+use cityledger_types::sealed::{KeyUpload, WrappedKeys};
+use cityledger_types::{Address, CurrencyCode, Digest, Height, OrgName, PublicKey, SignedTx};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use utoipa::OpenApi;
@@ -235,6 +241,48 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
         list: u32,
         base_url: String,
     ) -> Result<StatusListView, ApiError>;
+
+    /// Stores the sealed blob and first wrapped keys of the record `tx`
+    /// anchors, checked against the digest and size it names, then admits
+    /// `tx` as [`NodeApi::submit`] does.
+    fn anchor_record(
+        &self,
+        tx: DecodedTx,
+        blob: Vec<u8>,
+        keys: WrappedKeys,
+    ) -> BoxFuture<'static, Result<SubmitTxResponse, ApiError>>;
+
+    /// Merges wrapped keys for new readers, signed by the record's owner or
+    /// author; returns how many keys the record now has on this node.
+    fn add_record_keys(&self, upload: KeyUpload) -> Result<usize, ApiError>;
+
+    /// The record `id` at the finalized tip, if it exists.
+    fn record(&self, id: Digest) -> Result<Option<RecordView>, ApiError>;
+
+    /// A page of records of an owner or a recipient.
+    fn records(&self, query: RecordQuery) -> Result<RecordsPage, ApiError>;
+
+    /// The sealed content of record `id` for the finalized access of
+    /// transaction `access`: `Gone` after erasure, `Forbidden` with the
+    /// access record when the chain refused the access.
+    fn record_content(&self, id: Digest, access: Digest) -> Result<RecordContentView, ApiError>;
+
+    /// A page of an owner's access log, newest first.
+    fn accesses(&self, query: AccessQuery) -> Result<AccessesPage, ApiError>;
+
+    /// The device `key`, if registered.
+    fn device(&self, key: PublicKey) -> Result<Option<DeviceView>, ApiError>;
+
+    /// A page of an organisation's devices.
+    fn devices(
+        &self,
+        org: OrgName,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<DevicesPage, ApiError>;
+
+    /// The batch `id` with the proof of its record; `NotFound` if unknown.
+    fn batch(&self, id: Digest) -> Result<BatchProof, ApiError>;
 }
 
 /// The REST router over `node`.
@@ -288,6 +336,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         credentials::credential_history,
         credentials::credential_status,
         credentials::status_list,
+        records::anchor,
+        records::list_records,
+        records::show_record,
+        records::content,
+        records::add_keys,
+        records::list_accesses,
+        records::list_devices,
+        records::show_device,
+        records::show_batch,
     ),
     tags(
         (name = "transactions", description = "Submit transactions and follow them to finality"),
@@ -298,6 +355,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "receipts", description = "Receipts that anyone can verify offline against the validators' keys"),
         (name = "checkpoints", description = "Checkpoints of the finalized chain and consistency proofs between them: that a later chain extends an earlier one"),
         (name = "credentials", description = "Applications for citizen services, the credentials they issue, their status at any height or time with a proof, and the issuers' status lists"),
+        (name = "records", description = "Sealed off-chain records with their commitments, consent grants, the owners' access logs, erasure tombstones, devices and anchored batches of messages"),
     )
 )]
 struct RestDoc;
@@ -401,4 +459,17 @@ fn routes<N: NodeApi>() -> Routes<N> {
             "/v1/status-lists/{org}/{purpose}/{list}",
             credentials::status_list::<N>,
         )
+        .post("/v1/records", ANCHOR_BODY_BYTES_MAX, records::anchor::<N>)
+        .get("/v1/records", records::list_records::<N>)
+        .get("/v1/records/{id}", records::show_record::<N>)
+        .get("/v1/records/{id}/content", records::content::<N>)
+        .post(
+            "/v1/records/{id}/keys",
+            SUBMIT_BODY_BYTES_MAX,
+            records::add_keys::<N>,
+        )
+        .get("/v1/accesses", records::list_accesses::<N>)
+        .get("/v1/devices", records::list_devices::<N>)
+        .get("/v1/devices/{key}", records::show_device::<N>)
+        .get("/v1/batches/{id}", records::show_batch::<N>)
 }

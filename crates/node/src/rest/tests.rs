@@ -8,7 +8,9 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use cityledger_api::limits::TXS_PER_BATCH_MAX;
 use cityledger_api::problem::code;
 use cityledger_api::tx_text::{encode_bytes, encode_tx};
-use cityledger_api::{AccountTxItem, OutcomeView, ReceiptView, StreamEventItem, ValidatorView};
+use cityledger_api::{
+    AccessView, AccountTxItem, OutcomeView, ReceiptView, StreamEventItem, ValidatorView,
+};
 use cityledger_types::block::{BlockHeader, BlockTxs, ConsensusRound, tx_root};
 use cityledger_types::limits::TX_BYTES_MAX;
 use cityledger_types::names::{AccountName, OrgName};
@@ -75,6 +77,10 @@ struct Calls {
     applications: Option<ApplicationQuery>,
     status_moment: Option<StatusMoment>,
     status_list: Option<(OrgName, cityledger_vc::StatusPurpose, u32, String)>,
+    anchored: Option<(usize, usize)>,
+    records: Option<RecordQuery>,
+    accesses: Option<AccessQuery>,
+    devices: Option<OrgName>,
 }
 
 /// The one obligation the fake node knows.
@@ -471,6 +477,190 @@ impl NodeApi for FakeNode {
             credential: None,
         })
     }
+
+    fn anchor_record(
+        &self,
+        tx: DecodedTx,
+        blob: Vec<u8>,
+        keys: cityledger_types::sealed::WrappedKeys,
+    ) -> BoxFuture<'static, Result<SubmitTxResponse, ApiError>> {
+        self.calls.lock().unwrap().anchored = Some((blob.len(), keys.keys().len()));
+        self.submit(tx)
+    }
+
+    fn add_record_keys(
+        &self,
+        upload: cityledger_types::sealed::KeyUpload,
+    ) -> Result<usize, ApiError> {
+        Ok(upload.keys.keys().len())
+    }
+
+    fn record(&self, id: Digest) -> Result<Option<RecordView>, ApiError> {
+        Ok(Some(fake_record(id, false)))
+    }
+
+    fn records(&self, query: RecordQuery) -> Result<RecordsPage, ApiError> {
+        self.calls.lock().unwrap().records = Some(query);
+        Ok(RecordsPage {
+            items: vec![fake_record(FAKE_OBLIGATION, false)],
+            next_cursor: None,
+        })
+    }
+
+    fn record_content(&self, id: Digest, access: Digest) -> Result<RecordContentView, ApiError> {
+        if id == ERASED_RECORD {
+            return Err(ApiError::Gone {
+                detail: "erased".into(),
+                record: Box::new(fake_record(id, true)),
+            });
+        }
+        let view = fake_access(access);
+        if access == REFUSED_ACCESS {
+            return Err(ApiError::Forbidden {
+                code: code::ACCESS_REFUSED,
+                detail: "refused".into(),
+                access: Some(Box::new(view)),
+            });
+        }
+        let reader = SecretKey::from_seed([2; 32]).public_key();
+        Ok(RecordContentView {
+            record: fake_record(id, false),
+            access: view,
+            blob: "Q0xTQg".into(),
+            wrapped_key: cityledger_types::sealed::wrap_key(
+                &[1; 32],
+                &reader,
+                &Digest([3; 32]),
+                &[4; 32],
+                &[5; 24],
+            )
+            .unwrap(),
+        })
+    }
+
+    fn accesses(&self, query: AccessQuery) -> Result<AccessesPage, ApiError> {
+        self.calls.lock().unwrap().accesses = Some(query);
+        Ok(AccessesPage {
+            items: vec![fake_access(Digest([1; 32]))],
+            next_cursor: None,
+        })
+    }
+
+    fn device(&self, key: cityledger_types::PublicKey) -> Result<Option<DeviceView>, ApiError> {
+        use cityledger_types::device::{DeviceLabel, DeviceRecord, DeviceStatus, DeviceType};
+        Ok(Some(DeviceView::new(
+            key,
+            &DeviceRecord {
+                org: OrgName::new("health").unwrap(),
+                device_type: DeviceType::MriScanner,
+                label: DeviceLabel::new("ward-3").unwrap(),
+                status: DeviceStatus::Active,
+                registered_height: Height(1),
+                registered_at_ms: 1_700_000_000_000,
+                status_changed_at_ms: 1_700_000_000_000,
+                next_batch_sequence: 0,
+            },
+        )))
+    }
+
+    fn devices(
+        &self,
+        org: OrgName,
+        _cursor: Option<String>,
+        _limit: usize,
+    ) -> Result<DevicesPage, ApiError> {
+        self.calls.lock().unwrap().devices = Some(org);
+        Ok(DevicesPage {
+            items: Vec::new(),
+            next_cursor: None,
+        })
+    }
+
+    fn batch(&self, id: Digest) -> Result<BatchProof, ApiError> {
+        use cityledger_types::device::BatchRecord;
+        use cityledger_types::smt::SparseMerkleTree;
+        let record = BatchRecord {
+            device: SecretKey::from_seed([6; 32]).public_key(),
+            org: OrgName::new("transport").unwrap(),
+            sequence: 0,
+            root: Digest([7; 32]),
+            message_count: 3,
+            height: Height(1),
+            at_ms: 1_700_000_000_000,
+        };
+        let bytes = borsh::to_vec(&record).unwrap();
+        let key = cityledger_types::records::StateKey::Batch(id).to_bytes();
+        let tree = SparseMerkleTree::new().apply([(key.clone(), Some(bytes.clone()))]);
+        Ok(BatchProof {
+            batch: id,
+            device: record.device,
+            sequence: 0,
+            root: record.root,
+            message_count: 3,
+            anchored_height: Height(1),
+            record: encode_bytes(&bytes),
+            proof: tree.prove(&key),
+            state_root: tree.root(),
+            proven_height: Height(FINAL_HEIGHT),
+            block_id: Digest([8; 32]),
+        })
+    }
+}
+
+/// A record the fake node reports erased.
+const ERASED_RECORD: Digest = Digest([0xee; 32]);
+/// An access the fake node reports refused.
+const REFUSED_ACCESS: Digest = Digest([0xdd; 32]);
+
+fn fake_record(id: Digest, erased: bool) -> RecordView {
+    use cityledger_types::obligation::{Reason, Reference};
+    use cityledger_types::record::{Acknowledgements, Erasure, Recipients, Record};
+    let owner = SecretKey::from_seed([2; 32]).public_key();
+    RecordView::new(
+        id,
+        &Record {
+            record_type: cityledger_types::RecordType::new("lab_result").unwrap(),
+            owner,
+            author: SecretKey::from_seed([5; 32]).public_key(),
+            org: Some(OrgName::new("health").unwrap()),
+            commitment: Digest([1; 32]),
+            blob_digest: Digest([3; 32]),
+            blob_bytes: 100,
+            metadata: Reference::default(),
+            parent: None,
+            recipients: Recipients::default(),
+            acknowledgements: Acknowledgements::default(),
+            anchored_height: Height(1),
+            anchored_at_ms: 1_700_000_000_000,
+            erasure: erased.then(|| Erasure {
+                height: Height(2),
+                at_ms: 1_700_000_001_000,
+                by: owner,
+                reason: Reason::new("GDPR").unwrap(),
+            }),
+        },
+    )
+}
+
+fn fake_access(id: Digest) -> AccessView {
+    use cityledger_types::record::{AccessDecision, AccessRecord};
+    let decision = if id == REFUSED_ACCESS {
+        AccessDecision::Refused(cityledger_types::RejectCode::NoGrant)
+    } else {
+        AccessDecision::Granted
+    };
+    AccessView::new(
+        id,
+        &AccessRecord {
+            record: Digest([1; 32]),
+            owner: SecretKey::from_seed([2; 32]).public_key(),
+            reader: SecretKey::from_seed([3; 32]).public_key(),
+            grant: None,
+            height: Height(2),
+            at_ms: 1_700_000_001_000,
+            decision,
+        },
+    )
 }
 
 fn fake_consistency_proof(old: Height, new: Height) -> ConsistencyProofView {
@@ -1240,8 +1430,16 @@ async fn every_registered_route_is_served() {
             .replace("{id}", &FAKE_OBLIGATION.to_hex())
             .replace("{org}", "immigration")
             .replace("{purpose}", "revocation")
-            .replace("{list}", "0");
+            .replace("{list}", "0")
+            .replace(
+                "{key}",
+                &SecretKey::from_seed([6; 32]).public_key().to_hex(),
+            );
         let uri = match path {
+            "/v1/records" => format!("{uri}?owner=treasury:issuance"),
+            "/v1/records/{id}/content" => format!("{uri}?access={}", Digest([1; 32])),
+            "/v1/accesses" => format!("{uri}?owner=treasury:issuance"),
+            "/v1/devices" => format!("{uri}?org=health"),
             "/v1/obligations" => format!("{uri}?issuer=transport"),
             "/v1/applications" => format!("{uri}?org=immigration"),
             "/v1/credentials" => format!("{uri}?issuer=immigration"),
@@ -1255,6 +1453,8 @@ async fn every_registered_route_is_served() {
             "POST" if path.ends_with("batch") => {
                 post_json(&uri, json!({"txs": [encode_tx(&tx)]}).to_string())
             }
+            "POST" if path == "/v1/records" => post_json(&uri, anchor_body(&tx, "Q0xTQg")),
+            "POST" if path.ends_with("keys") => post_json(&uri, keys_body(FAKE_OBLIGATION)),
             "POST" => post_json(&uri, submit_body(&tx)),
             _ => get(&uri),
         };
@@ -1286,7 +1486,13 @@ async fn openapi_json_is_served_and_complete() {
         assert!(schemas.contains_key(schema), "schema {schema} missing");
     }
     let paths = document["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), routes::<FakeNode>().registered.len());
+    // A path may carry several methods (`/v1/records`: GET and POST).
+    let registered: BTreeSet<&str> = routes::<FakeNode>()
+        .registered
+        .iter()
+        .map(|(_, path)| *path)
+        .collect();
+    assert_eq!(paths.len(), registered.len());
 }
 
 // --- obligations -----------------------------------------------------------
@@ -1944,5 +2150,157 @@ async fn application_and_credential_routes_refuse_bad_input() {
     ];
     for (uri, status, code, field) in cases {
         check_problem(get(&uri), status, code, field).await;
+    }
+}
+
+// --- records --------------------------------------------------------------
+
+fn anchor_body(tx: &SignedTx, blob: &str) -> String {
+    json!({ "tx": encode_tx(tx), "blob": blob, "keys": [] }).to_string()
+}
+
+fn keys_body(record: Digest) -> String {
+    use cityledger_types::sealed::{KeyUpload, WrappedKeys};
+    let upload = KeyUpload::sign(
+        record,
+        WrappedKeys::default(),
+        &SecretKey::from_seed([2; 32]),
+    );
+    json!({ "upload": encode_bytes(&borsh::to_vec(&upload).unwrap()) }).to_string()
+}
+
+#[tokio::test]
+async fn record_content_is_403_with_the_refused_access_and_410_with_the_tombstone() {
+    let record = Digest([1; 32]).to_hex();
+    let refused = check_problem(
+        get(&format!(
+            "/v1/records/{record}/content?access={REFUSED_ACCESS}"
+        )),
+        StatusCode::FORBIDDEN,
+        code::ACCESS_REFUSED,
+        None,
+    )
+    .await;
+    assert_eq!(refused["access"]["decision"], "refused");
+    assert_eq!(refused["access"]["refused"], "no_grant");
+    let gone = check_problem(
+        get(&format!(
+            "/v1/records/{ERASED_RECORD}/content?access={}",
+            Digest([1; 32])
+        )),
+        StatusCode::GONE,
+        code::RECORD_ERASED,
+        None,
+    )
+    .await;
+    assert_eq!(gone["tombstone"]["erasure"]["reason"], "GDPR");
+    assert_eq!(gone["tombstone"]["commitment"], Digest([1; 32]).to_hex());
+    let granted = send(get(&format!(
+        "/v1/records/{record}/content?access={}",
+        Digest([1; 32])
+    )))
+    .await;
+    assert_eq!(granted.status, StatusCode::OK);
+    assert_eq!(granted.json()["access"]["decision"], "granted");
+}
+
+#[tokio::test]
+async fn record_routes_pass_typed_queries() {
+    let node = FakeNode::new();
+    let tx = sample_tx("anchor-1");
+    let answer = send_to(&node, post_json("/v1/records", anchor_body(&tx, "Q0xTQg"))).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED);
+    assert_eq!(node.calls.lock().unwrap().anchored, Some((4, 0)));
+    let owner = Address::parse_or_alias("treasury:issuance").unwrap();
+    let record = Digest([9; 32]);
+    let answer = send_to(
+        &node,
+        get(&format!(
+            "/v1/accesses?owner={owner}&record={record}&limit=5"
+        )),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        node.calls.lock().unwrap().accesses,
+        Some(AccessQuery {
+            owner,
+            record: Some(record),
+            cursor: None,
+            limit: 5,
+        })
+    );
+    let answer = send_to(&node, get(&format!("/v1/records?recipient={owner}"))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        node.calls
+            .lock()
+            .unwrap()
+            .records
+            .as_ref()
+            .map(|q| q.recipient),
+        Some(Some(owner))
+    );
+}
+
+#[tokio::test]
+async fn record_routes_refuse_bad_input() {
+    let tx = sample_tx("anchor-2");
+    let record = Digest([1; 32]).to_hex();
+    let cases: Vec<(Request<Body>, StatusCode, &str, Option<&str>)> = vec![
+        (
+            post_json("/v1/records", anchor_body(&tx, "not base64!")),
+            StatusCode::BAD_REQUEST,
+            code::BAD_BASE64,
+            Some("blob"),
+        ),
+        (
+            post_json("/v1/records", submit_body(&tx)),
+            StatusCode::BAD_REQUEST,
+            code::MALFORMED_JSON,
+            Some("blob"),
+        ),
+        (
+            get(&format!("/v1/records/{record}/content")),
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("access"),
+        ),
+        (
+            get(&format!("/v1/records/{record}/content?access=xyz")),
+            StatusCode::BAD_REQUEST,
+            code::BAD_HASH,
+            Some("access"),
+        ),
+        (
+            get("/v1/records"),
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("owner"),
+        ),
+        (
+            get("/v1/accesses"),
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("owner"),
+        ),
+        (
+            get("/v1/devices/not-a-key"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_KEY,
+            Some("key"),
+        ),
+        (
+            post_json(
+                &format!("/v1/records/{record}/keys"),
+                keys_body(Digest([2; 32])),
+            ),
+            StatusCode::BAD_REQUEST,
+            code::BAD_KEYS,
+            Some("upload"),
+        ),
+    ];
+    for (request, status, problem_code, field) in cases {
+        check_problem(request, status, problem_code, field).await;
     }
 }

@@ -559,3 +559,4 @@ proptest! {
 
 mod credentials;
 mod obligations;
+mod records;
