@@ -535,3 +535,163 @@ fn testnet_runs_validators_that_finalize_and_stops_them_on_sigterm() {
         "testnet.json names processes that are gone"
     );
 }
+
+#[test]
+fn a_record_reaches_only_its_readers_nodes_and_erasure_clears_every_disk() {
+    one_network_at_a_time(records_replicate_to_readers_only());
+}
+
+/// The files a node's blob store holds of `record`.
+fn blob_files(home: &Path, record: &str) -> Vec<PathBuf> {
+    let dir = home.join("data").join("blobs");
+    std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|path| {
+                    path.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with(record))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until `home` holds `files` files of `record`.
+async fn wait_blob_files(home: &Path, record: &str, files: usize) {
+    let deadline = Instant::now() + WAIT_MAX;
+    while blob_files(home, record).len() != files {
+        assert!(
+            Instant::now() < deadline,
+            "{} still holds {:?} of record {record}, not {files} files",
+            home.display(),
+            blob_files(home, record)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn records_replicate_to_readers_only() {
+    let net = Network::start().await;
+    let index_of = |org: &str| {
+        net.homes
+            .iter()
+            .position(|home| home.ends_with(org))
+            .unwrap_or_else(|| panic!("no {org} node among {:?}", net.homes))
+    };
+    let (treasury, transport, health, police) = (
+        index_of("treasury"),
+        index_of("transport"),
+        index_of("health"),
+        index_of("police"),
+    );
+    let cli = |i: usize| Cli::new(net.nodes[i].as_ref().expect("the node runs"));
+    let admin_hex = |i: usize, org: &str| load_key(&net.homes[i], org).public_key().to_hex();
+    let hospital = cli(health);
+    hospital.new_key("patient");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let report = dir.path().join("report.txt");
+    std::fs::write(&report, b"injuries after the collision on Main St (sealed)").expect("write");
+
+    // The hospital sends the patient's report to the police: the police
+    // node (a recipient's organisation) receives the blob; the treasury
+    // and transport nodes, whose organisations may not read it, do not.
+    let anchored = hospital.json(&[
+        "record",
+        "anchor",
+        "--signer",
+        "health",
+        "--org",
+        "health",
+        "--type",
+        "injury_report",
+        "--owner",
+        "patient",
+        "--to",
+        &admin_hex(police, "police"),
+        "--file",
+        report.to_str().expect("utf-8 path"),
+    ]);
+    let record = anchored["record"].as_str().expect("record id").to_owned();
+    wait_blob_files(&net.homes[police], &record, 2).await;
+    let out = dir.path().join("police.txt");
+    cli(police).ok(&[
+        "record",
+        "fetch",
+        &record,
+        "--signer",
+        "police",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(std::fs::read(&out).ok(), std::fs::read(&report).ok());
+
+    // The patient's consent to a transport member brings it to the
+    // transport node, which serves it under the grant.
+    let granted = hospital.json(&[
+        "record",
+        "grant",
+        "--signer",
+        "patient",
+        "--reader",
+        &admin_hex(transport, "transport"),
+        "--record",
+        &record,
+        "--days",
+        "1",
+    ]);
+    let grant = granted["grant"].as_str().expect("grant id").to_owned();
+    wait_blob_files(&net.homes[transport], &record, 2).await;
+    let out = dir.path().join("transport.txt");
+    let mut fetched = cli(transport).run(&[
+        "record",
+        "fetch",
+        &record,
+        "--signer",
+        "transport",
+        "--grant",
+        &grant,
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    // The reader's wrapped key follows the blob by one more message.
+    let deadline = Instant::now() + WAIT_MAX;
+    while !fetched.success() && fetched.stderr.contains("blob_not_held") {
+        assert!(Instant::now() < deadline, "{fetched:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        fetched = cli(transport).run(&[
+            "record",
+            "fetch",
+            &record,
+            "--signer",
+            "transport",
+            "--grant",
+            &grant,
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ]);
+    }
+    assert!(fetched.success(), "{fetched:?}");
+    assert_eq!(std::fs::read(&out).ok(), std::fs::read(&report).ok());
+    assert!(
+        blob_files(&net.homes[treasury], &record).is_empty(),
+        "the treasury's node never held the record"
+    );
+
+    // Erased by the patient: gone from the disk of every node.
+    hospital.ok(&[
+        "record",
+        "erase",
+        &record,
+        "--signer",
+        "patient",
+        "--reason",
+        "GDPR article 17",
+    ]);
+    for home in &net.homes {
+        wait_blob_files(home, &record, 0).await;
+    }
+    let shown = hospital.json(&["record", "show", &record]);
+    assert!(!shown["erasure"].is_null(), "the tombstone stays: {shown}");
+}

@@ -6,6 +6,7 @@ use crate::chain::{Chain, ExecutedBlock, Verdict};
 use crate::mempool::Mempool;
 use crate::metrics::NodeMetrics;
 use crate::network::NetworkView;
+use crate::replication::Notice;
 use cityledger_state::Event;
 use cityledger_storage::BlobStore;
 use cityledger_types::PublicKey;
@@ -13,6 +14,7 @@ use cityledger_types::crypto::{SignedMessage, verify_batch};
 use cityledger_types::record::Record;
 use cityledger_types::records::StateKey;
 use cityledger_types::{Block, SignedTx};
+use futures::channel::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 
@@ -29,7 +31,13 @@ pub struct NodeCore {
     network: Mutex<NetworkView>,
     /// Records' sealed blobs and wrapped keys (ADR 0007).
     pub blobs: Arc<dyn BlobStore>,
+    /// Where notices for blob replication go, once a replicator listens.
+    replication: Mutex<Option<mpsc::Sender<Notice>>>,
 }
+
+/// Replication notices queued for the replicator; records are rare next
+/// to transfers, so a full queue means the replicator is stuck.
+const REPLICATION_NOTICES_MAX: usize = 4_096;
 
 /// Most records the start-up sweep of erased records looks at; a node
 /// holding more sweeps the rest as their erasures are committed.
@@ -58,6 +66,7 @@ impl NodeCore {
             name,
             network: Mutex::new(network),
             blobs,
+            replication: Mutex::new(None),
         });
         core.sweep_erased();
         core
@@ -91,6 +100,28 @@ impl NodeCore {
         // start-up sweep tries again.
         if let Err(error) = self.blobs.erase(record) {
             tracing::error!(%record, %error, "cannot erase a record's blob and keys");
+        }
+    }
+
+    /// The notices of what calls for blob replication: anchorings and
+    /// grants as they are finalized, key uploads as they are accepted.
+    /// One listener at a time; a new one replaces the last.
+    pub fn replication_notices(&self) -> mpsc::Receiver<Notice> {
+        let (sender, receiver) = mpsc::channel(REPLICATION_NOTICES_MAX);
+        *self.replication.lock().unwrap_or_else(|e| e.into_inner()) = Some(sender);
+        receiver
+    }
+
+    /// Tells the replicator, if one listens.
+    pub fn notify_replication(&self, notice: Notice) {
+        let mut replication = self.replication.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sender) = replication.as_mut()
+            && sender.try_send(notice).is_err()
+        {
+            self.metrics.replication_notices_dropped.inc();
+            tracing::warn!(
+                "the blob replicator lags; a record will be served from the author's node only"
+            );
         }
     }
 
@@ -160,8 +191,15 @@ impl NodeCore {
             mempool.len()
         };
         for (_, event) in executed.events.iter() {
-            if let Event::RecordErased { record, .. } = event {
-                self.erase_blob(record);
+            match event {
+                Event::RecordErased { record, .. } => self.erase_blob(record),
+                Event::RecordAnchored { record, .. } => {
+                    self.notify_replication(Notice::Anchored(*record));
+                }
+                Event::GrantCreated { grant, .. } => {
+                    self.notify_replication(Notice::Granted(*grant));
+                }
+                _ => {}
             }
         }
         self.metrics.on_finalized(block, now_ms, mempool_len);

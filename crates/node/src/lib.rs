@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod network;
 pub mod receipts;
 pub mod record_indexes;
+pub mod replication;
 pub mod rest;
 pub mod service;
 #[cfg(test)]

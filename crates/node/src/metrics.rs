@@ -40,6 +40,10 @@ pub struct NodeMetrics {
     pub validators_live: Gauge,
     /// Equivocations (conflicting votes by one validator) detected.
     pub equivocations: Counter,
+    /// Records' blobs received from peers and stored.
+    pub blobs_replicated: Counter,
+    /// Replication notices dropped because the replicator lagged.
+    pub replication_notices_dropped: Counter,
 }
 
 impl NodeMetrics {
@@ -109,6 +113,16 @@ impl NodeMetrics {
             equivocations: context.register(
                 "equivocations",
                 "Conflicting votes by one validator detected",
+                raw::Counter::default(),
+            ),
+            blobs_replicated: context.register(
+                "blobs_replicated",
+                "Records' blobs received from peers and stored",
+                raw::Counter::default(),
+            ),
+            replication_notices_dropped: context.register(
+                "replication_notices_dropped",
+                "Replication notices dropped because the replicator lagged",
                 raw::Counter::default(),
             ),
         }

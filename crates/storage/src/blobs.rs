@@ -101,6 +101,9 @@ pub trait BlobStore: Send + Sync {
     /// Whether anything of `record` is still held.
     fn holds(&self, record: &Digest) -> Result<bool, BlobError>;
 
+    /// Whether the blob of `record` is held (its keys may not be).
+    fn holds_blob(&self, record: &Digest) -> Result<bool, BlobError>;
+
     /// The records this node holds files of, in id order (at most
     /// `limit`), for the start-up sweep of erased records.
     fn records(&self, limit: usize) -> Result<Vec<Digest>, BlobError>;
@@ -289,6 +292,10 @@ impl BlobStore for DirBlobStore {
         Ok(self.path(record, "blob").exists() || self.path(record, "keys").exists())
     }
 
+    fn holds_blob(&self, record: &Digest) -> Result<bool, BlobError> {
+        Ok(self.path(record, "blob").exists())
+    }
+
     fn records(&self, limit: usize) -> Result<Vec<Digest>, BlobError> {
         let mut ids = std::collections::BTreeSet::new();
         for entry in fs::read_dir(&self.dir).map_err(io_error(&self.dir))? {
@@ -371,6 +378,13 @@ impl BlobStore for MemoryBlobStore {
 
     fn holds(&self, record: &Digest) -> Result<bool, BlobError> {
         Ok(self.lock().contains_key(record))
+    }
+
+    fn holds_blob(&self, record: &Digest) -> Result<bool, BlobError> {
+        Ok(self
+            .lock()
+            .get(record)
+            .is_some_and(|(blob, _)| blob.is_some()))
     }
 
     fn records(&self, limit: usize) -> Result<Vec<Digest>, BlobError> {

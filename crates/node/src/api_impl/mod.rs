@@ -500,7 +500,10 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
 
     fn add_record_keys(&self, upload: KeyUpload) -> Result<usize, ApiError> {
         let tip = self.core.chain.finalized();
-        records::add_keys(&snapshot(&tip), self.core.blobs.as_ref(), &upload)
+        let merged = records::add_keys(&snapshot(&tip), self.core.blobs.as_ref(), &upload)?;
+        self.core
+            .notify_replication(crate::replication::Notice::KeysAccepted(upload));
+        Ok(merged)
     }
 
     fn record(&self, id: Digest) -> Result<Option<RecordView>, ApiError> {

@@ -186,7 +186,18 @@ pub(super) fn content(
     };
     let blob = blobs
         .blob(&id, &record.blob_digest)
-        .map_err(internal)?
+        .map_err(|error| match error {
+            BlobError::Corrupt { .. } => {
+                tracing::error!(%id, %error, "a record's blob on this node's disk is corrupt");
+                ApiError::Unavailable {
+                    detail: format!(
+                        "this node's copy of record {id}'s blob does not match its digest on chain; \
+                         fetch it from another node that holds it"
+                    ),
+                }
+            }
+            other => internal(other),
+        })?
         .ok_or_else(|| not_held("blob"))?;
     let wrapped_key = blobs
         .keys(&id)

@@ -8,11 +8,12 @@
 
 use super::app::{App, Finalizer, run_finalizer};
 use super::block::EngineBlockBox;
-use super::gossip;
 use super::watch::Watch;
 use super::{CONSENSUS_NAMESPACE, ConsensusPublicKey, ConsensusScheme, to_engine_digest};
+use super::{gossip, replication};
 use crate::admission::Admission;
 use crate::core::NodeCore;
+use crate::replication::{MESSAGE_BYTES_MAX as REPLICATION_MESSAGE_BYTES_MAX, Replicator};
 use commonware_broadcast::buffered;
 use commonware_consensus::Reporters;
 use commonware_consensus::marshal::core::Actor as MarshalActor;
@@ -48,6 +49,7 @@ const RESOLVER_CHANNEL: u64 = 2;
 const BACKFILL_CHANNEL: u64 = 3;
 const BROADCAST_CHANNEL: u64 = 4;
 const GOSSIP_CHANNEL: u64 = 5;
+const REPLICATION_CHANNEL: u64 = 6;
 
 /// Votes and certificates: a few per view per peer; views last tens of ms.
 const VOTE_QUOTA: Quota = Quota::per_second(NZU32!(256));
@@ -58,9 +60,13 @@ const BROADCAST_QUOTA: Quota = Quota::per_second(NZU32!(64));
 /// Transaction gossip: up to 512 transactions per message, so this admits
 /// about 130,000 transactions per second from each peer.
 const GOSSIP_QUOTA: Quota = Quota::per_second(NZU32!(256));
+/// Blob replication: asks, and parts of up to 4 MiB, so a 64 MiB blob
+/// (16 parts) crosses within a second of quota.
+const REPLICATION_QUOTA: Quota = Quota::per_second(NZU32!(32));
 
 /// Largest p2p message: a full block plus framing and certificates.
 const MAX_MESSAGE_BYTES: u32 = 10 * 1024 * 1024;
+const _: () = assert!(REPLICATION_MESSAGE_BYTES_MAX <= MAX_MESSAGE_BYTES as usize);
 const MAILBOX_SIZE: NonZeroUsize = NZUsize!(1024);
 const PAGE_SIZE: NonZeroU16 = NZU16!(4096);
 const PAGE_CACHE_PAGES: NonZeroUsize = NZUsize!(1024);
@@ -127,16 +133,19 @@ pub struct Channels<S, R> {
     pub broadcast: (S, R),
     /// Transaction gossip.
     pub gossip: (S, R),
+    /// Records' blobs for the nodes that may read them.
+    pub replication: (S, R),
 }
 
 /// Every channel with its quota, in the order [`Channels::from_plan`] takes.
-pub const CHANNEL_PLAN: [(u64, Quota); 6] = [
+pub const CHANNEL_PLAN: [(u64, Quota); 7] = [
     (VOTE_CHANNEL, VOTE_QUOTA),
     (CERTIFICATE_CHANNEL, VOTE_QUOTA),
     (RESOLVER_CHANNEL, FETCH_QUOTA),
     (BACKFILL_CHANNEL, FETCH_QUOTA),
     (BROADCAST_CHANNEL, BROADCAST_QUOTA),
     (GOSSIP_CHANNEL, GOSSIP_QUOTA),
+    (REPLICATION_CHANNEL, REPLICATION_QUOTA),
 ];
 
 impl<S, R> Channels<S, R> {
@@ -156,6 +165,7 @@ impl<S, R> Channels<S, R> {
             backfill: next(),
             broadcast: next(),
             gossip: next(),
+            replication: next(),
         }
     }
 }
@@ -268,6 +278,8 @@ where
     let gossip_in = context
         .child("gossip_in")
         .spawn(move |clock| gossip::receive_loop(clock, gossip_receiver, admission));
+    let (replication_in, replication_out) =
+        start_replication(&context, &core, &me, channels.replication);
 
     let scheme = ConsensusScheme::signer(CONSENSUS_NAMESPACE, participants.clone(), signer)
         .expect("this validator is in the validator set");
@@ -401,5 +413,33 @@ where
         finalizer_handle,
         gossip_out,
         gossip_in,
+        replication_in,
+        replication_out,
     ]
+}
+
+/// Starts blob replication's two loops: one answers peers, one turns the
+/// node's notices into asks.
+fn start_replication<E, S, R>(
+    context: &E,
+    core: &Arc<NodeCore>,
+    me: &ConsensusPublicKey,
+    (sender, receiver): (S, R),
+) -> (Handle<()>, Handle<()>)
+where
+    E: Spawner + Clock + Metrics + Supervisor,
+    S: Sender<PublicKey = ConsensusPublicKey>,
+    R: Receiver<PublicKey = ConsensusPublicKey>,
+{
+    let me = cityledger_types::PublicKey(super::public_key_bytes(me));
+    let replicator = Arc::new(std::sync::Mutex::new(Replicator::new(core.clone(), me)));
+    let notices = core.replication_notices();
+    let incoming = context.child("replication_in").spawn({
+        let (sender, replicator) = (sender.clone(), replicator.clone());
+        move |_| replication::receive_loop(sender, receiver, replicator)
+    });
+    let outgoing = context
+        .child("replication_out")
+        .spawn(move |clock| replication::notice_loop(clock, sender, notices, replicator));
+    (incoming, outgoing)
 }

@@ -19,6 +19,7 @@ pub mod app;
 pub mod block;
 pub mod engine;
 pub mod gossip;
+pub mod replication;
 pub mod simulation;
 pub mod watch;
 
