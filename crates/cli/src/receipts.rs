@@ -8,10 +8,13 @@ use anyhow::{Context, Result, bail};
 use cityledger_client::Client;
 use cityledger_types::genesis::Genesis;
 use cityledger_types::{Address, Digest, Height};
+use cityledger_verifier::assemble;
 use cityledger_verifier::limits::RECEIPT_TEXT_BYTES_MAX;
 use cityledger_verifier::receipt::RECEIPT_MAGIC;
 use cityledger_verifier::statement::utc;
-use cityledger_verifier::{Checkpoint, FramedDecodeError, Receipt, TrustAnchor, Verified, verify};
+use cityledger_verifier::{
+    Checkpoint, Claim, FramedDecodeError, Receipt, TrustAnchor, Verified, verify,
+};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 
@@ -61,6 +64,26 @@ pub enum ReceiptCommand {
         #[command(flatten)]
         output: ReceiptOutput,
     },
+    /// The receipt of a record: its commitment, owner, author, recipients,
+    /// acknowledgements and erasure, never its content (the proof of an
+    /// exchange both sides keep).
+    Record {
+        /// Record id, 64 hex characters.
+        id: String,
+        #[command(flatten)]
+        output: ReceiptOutput,
+    },
+    /// The receipt of one message of an anchored stream: the line of FILE
+    /// (anchored with `cityledger stream anchor`, FILE.anchors.json beside
+    /// it), proven at its position in its batch, and the batch on chain.
+    Message {
+        /// The anchored file.
+        file: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        #[command(flatten)]
+        output: ReceiptOutput,
+    },
 }
 
 /// Where a receipt goes.
@@ -100,7 +123,7 @@ pub struct VerifyArgs {
     home: PathBuf,
 }
 
-/// `cityledger receipt tx|balance|obligation|credential`.
+/// `cityledger receipt tx|balance|obligation|credential|record|message`.
 pub fn receipt(command: ReceiptCommand, json: bool) -> Result<()> {
     let (view, output) = match command {
         ReceiptCommand::Tx { hash, output } => {
@@ -133,6 +156,17 @@ pub fn receipt(command: ReceiptCommand, json: bool) -> Result<()> {
             let view = fetch(&output.node, |client| async move {
                 client.credential_receipt(&id, at.map(Height)).await
             })?;
+            (view, output)
+        }
+        ReceiptCommand::Record { id, output } => {
+            let id = Digest::from_hex(&id).context("ID")?;
+            let view = fetch(&output.node, |client| async move {
+                client.record_receipt(&id).await
+            })?;
+            (view, output)
+        }
+        ReceiptCommand::Message { file, line, output } => {
+            let view = message_receipt(&file, line, &output.node)?;
             (view, output)
         }
     };
@@ -195,6 +229,38 @@ pub fn receipt(command: ReceiptCommand, json: bool) -> Result<()> {
         eprintln!("{} ({} bytes)", receipt.statement(), bytes.len());
     }
     Ok(())
+}
+
+/// The receipt of line `line` of the anchored `file`: the node's receipt
+/// of its batch, with the message and its inclusion put in its place.
+fn message_receipt(file: &Path, line: usize, node: &str) -> Result<cityledger_api::ReceiptView> {
+    let anchored = crate::record::anchored_line(file, line)?;
+    let batch = anchored.batch;
+    let view = fetch(
+        node,
+        |client| async move { client.batch_receipt(&batch).await },
+    )?;
+    let batch_receipt =
+        Receipt::from_text(&view.receipt).context("the node's answer is not a receipt")?;
+    if let Claim::Batch(claim) = &batch_receipt.claim
+        && claim.record.as_ref().map(|record| record.device) != Some(anchored.device)
+    {
+        bail!(
+            "batch {batch} is not on chain as anchored by device {}",
+            anchored.device
+        );
+    }
+    let receipt = assemble::message_receipt(batch_receipt, anchored.message, anchored.inclusion)
+        .with_context(|| format!("line {line} of {}", file.display()))?;
+    let text = receipt.to_text();
+    Ok(cityledger_api::ReceiptView {
+        kind: receipt.claim.kind().into(),
+        statement: receipt.statement().to_owned(),
+        height: receipt.block.header.height,
+        block_id: receipt.block.header.id(),
+        size_bytes: receipt.to_bytes().len() as u32,
+        receipt: text,
+    })
 }
 
 fn clone_error(error: &anyhow::Error) -> anyhow::Error {

@@ -16,7 +16,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cityledger_client::api::{AccessView, RecordContentView, RecordView, TxStatusView};
 use cityledger_client::{Client, ClientError, RecordFilter, sign_tx};
 use cityledger_types::device::{DeviceLabel, DeviceOp, DeviceType, batch_id, message_leaf};
-use cityledger_types::limits::{BATCH_MESSAGES_MAX, BLOB_BYTES_MAX, DAY_MS};
+use cityledger_types::limits::{
+    BATCH_MESSAGES_MAX, BLOB_BYTES_MAX, DAY_MS, STREAM_MESSAGE_BYTES_MAX,
+};
 use cityledger_types::merkle::{self, InclusionProof};
 use cityledger_types::names::ReferenceKey;
 use cityledger_types::obligation::{Reason, Reference, ReferenceField, ReferenceValue};
@@ -30,7 +32,6 @@ use std::path::{Path, PathBuf};
 /// How long a record transaction may wait for inclusion, in ms.
 const TX_LIFETIME_MS: u64 = 5 * 60 * 1000;
 /// Longest message line `stream anchor` takes, in bytes.
-const STREAM_MESSAGE_BYTES_MAX: usize = 64 * 1024;
 /// Most messages one `stream anchor` file holds: a hundred full batches.
 const STREAM_MESSAGES_MAX: usize = 100 * BATCH_MESSAGES_MAX;
 
@@ -1042,22 +1043,37 @@ fn stream_anchor(args: StreamAnchorArgs, json: bool) -> Result<()> {
     )
 }
 
-fn stream_prove(args: StreamProveArgs, json: bool) -> Result<()> {
-    let path = anchors_path(&args.file);
+/// One line of an anchored stream file: its batch, the device that
+/// anchored it, its bytes and its inclusion under the batch's root.
+pub struct AnchoredLine {
+    /// The batch.
+    pub batch: Digest,
+    /// The device the anchor file names.
+    pub device: PublicKey,
+    /// The line's bytes.
+    pub message: Vec<u8>,
+    /// Its inclusion under the batch's root.
+    pub inclusion: InclusionProof,
+}
+
+/// Finds `line` (from 1) of `file` in the batches its anchor file records,
+/// and proves it among its batch's messages.
+pub fn anchored_line(file: &Path, line: usize) -> Result<AnchoredLine> {
+    let path = anchors_path(file);
     let anchors: Anchors = serde_json::from_slice(
         &std::fs::read(&path).with_context(|| format!("read {}", path.display()))?,
     )
     .with_context(|| format!("{} is not a stream anchor file", path.display()))?;
-    let messages = read_messages(&args.file)?;
-    if args.line == 0 || args.line > messages.len() {
+    let mut messages = read_messages(file)?;
+    if line == 0 || line > messages.len() {
         bail!("line must be 1 to {}", messages.len());
     }
     let Some(batch) = anchors
         .batches
         .iter()
-        .find(|b| args.line >= b.first_line && args.line < b.first_line + b.message_count)
+        .find(|b| line >= b.first_line && line < b.first_line + b.message_count)
     else {
-        bail!("line {} is in no anchored batch", args.line);
+        bail!("line {line} is in no anchored batch");
     };
     let start = batch.first_line - 1;
     let end = start + batch.message_count;
@@ -1065,25 +1081,36 @@ fn stream_prove(args: StreamProveArgs, json: bool) -> Result<()> {
         bail!("the file has fewer lines than were anchored: it was changed");
     }
     let leaves = message_leaves(&messages[start..end]);
-    let index = args.line - 1 - start;
-    let inclusion: InclusionProof = merkle::prove(&leaves, index);
-    let proof = block_on(client(&args.node)?.batch(&batch.batch))?;
-    let message = &messages[args.line - 1];
-    let record = proof.check_message(message, &inclusion).with_context(|| {
-        format!(
-            "line {} does not prove against batch {}",
-            args.line, batch.batch
-        )
-    })?;
-    if record.device != anchors.device {
-        bail!("batch {} was signed by another device", batch.batch);
+    let inclusion: InclusionProof = merkle::prove(&leaves, line - 1 - start);
+    Ok(AnchoredLine {
+        batch: batch.batch,
+        device: anchors.device,
+        message: messages.swap_remove(line - 1),
+        inclusion,
+    })
+}
+
+fn stream_prove(args: StreamProveArgs, json: bool) -> Result<()> {
+    let AnchoredLine {
+        batch,
+        device,
+        message,
+        inclusion,
+    } = anchored_line(&args.file, args.line)?;
+    let index = inclusion.index;
+    let proof = block_on(client(&args.node)?.batch(&batch))?;
+    let record = proof
+        .check_message(&message, &inclusion)
+        .with_context(|| format!("line {} does not prove against batch {}", args.line, batch))?;
+    if record.device != device {
+        bail!("batch {batch} was signed by another device");
     }
     done(
         json,
         json!({
             "line": args.line,
-            "message": String::from_utf8_lossy(message),
-            "batch": batch.batch,
+            "message": String::from_utf8_lossy(&message),
+            "batch": batch,
             "sequence": record.sequence,
             "device": record.device,
             "anchored_height": record.height,
@@ -1095,7 +1122,7 @@ fn stream_prove(args: StreamProveArgs, json: bool) -> Result<()> {
                 "VALID: line {} is message {} of batch {} ({} messages) signed by device {}, anchored at height {}; state root {} of block {}",
                 args.line,
                 index,
-                batch.batch,
+                batch,
                 record.message_count,
                 record.device,
                 record.height,

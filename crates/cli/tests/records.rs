@@ -139,6 +139,27 @@ async fn a_lab_result_reaches_the_pharmacy_with_consent_and_erasure_leaves_only_
     );
     let tombstone = cli.json(&["record", "show", &record]);
     assert_eq!(tombstone["erasure"]["reason"], "GDPR article 17");
+    // The record's receipt proves the commitment and the erasure, not the
+    // reason (which may name the patient).
+    let receipt = dir.path().join("record.receipt");
+    let made = run_cli_logged(&[
+        "receipt",
+        "record",
+        &record,
+        "--node",
+        &node.url,
+        "--out",
+        receipt.to_str().expect("utf-8 path"),
+    ]);
+    assert!(made.success(), "{made:?}");
+    let proven = verify_offline(&receipt, &node.home.join("genesis.json"));
+    let commitment = anchored["commitment"].as_str().expect("commitment");
+    assert!(
+        proven.contains(&format!("commitment {commitment}")),
+        "{proven}"
+    );
+    assert!(proven.contains("erased at height"), "{proven}");
+    assert!(!proven.contains("GDPR"), "{proven}");
     assert_eq!(
         tombstone["commitment"], anchored["commitment"],
         "kept for audit"
@@ -348,6 +369,27 @@ async fn every_message_of_a_100000_message_stream_proves_and_a_changed_one_fails
             "{output:?}"
         );
     }
+    // A message receipt, checked offline: the line, its position and its
+    // batch, final on chain.
+    let receipt = dir.path().join("message-65537.receipt");
+    let made = run_cli_logged(&[
+        "receipt",
+        "message",
+        file_arg,
+        "65537",
+        "--node",
+        &node.url,
+        "--out",
+        receipt.to_str().expect("utf-8 path"),
+    ]);
+    assert!(made.success(), "{made:?}");
+    let genesis = node.home.join("genesis.json");
+    let valid = verify_offline(&receipt, &genesis);
+    assert!(
+        valid.contains("Message 1 of 34464 in batch "),
+        "line 65,537 opens the second batch: {valid}"
+    );
+
     let mut tampered = messages.clone();
     tampered[70_000] = tampered[70_000].replace("speed=", "speed=1");
     std::fs::write(&file, tampered.join("\n") + "\n").expect("rewrite the stream");
@@ -358,4 +400,15 @@ async fn every_message_of_a_100000_message_stream_proves_and_a_changed_one_fails
     );
     assert!(output.stderr.contains("does not prove"), "{output:?}");
     assert!(prove("1").success(), "the other batch is untouched");
+    let refused = run_cli_logged(&["receipt", "message", file_arg, "70001", "--node", &node.url]);
+    assert!(
+        !refused.success(),
+        "no receipt for a changed message: {refused:?}"
+    );
+
+    // The receipt made before stays valid with the node stopped.
+    drop(cli);
+    let mut node = node;
+    node.kill();
+    verify_offline(&receipt, &genesis);
 }

@@ -208,6 +208,21 @@ impl Client {
             .await
     }
 
+    /// The receipt of record `id`: its commitment, parties,
+    /// acknowledgements and erasure, never its content.
+    pub async fn record_receipt(&self, id: &Digest) -> Result<ReceiptView, ClientError> {
+        self.get_json(self.url(&["v1", "receipts", "record", &id.to_hex()])?)
+            .await
+    }
+
+    /// The receipt of a device's batch `id`; with a message and its
+    /// inclusion, it becomes that message's receipt
+    /// (`cityledger_verifier::assemble::message_receipt`).
+    pub async fn batch_receipt(&self, id: &Digest) -> Result<ReceiptView, ClientError> {
+        self.get_json(self.url(&["v1", "receipts", "batch", &id.to_hex()])?)
+            .await
+    }
+
     /// The receipt of credential `id`, its status judged after block
     /// `height` or at the newest certified block.
     pub async fn credential_receipt(

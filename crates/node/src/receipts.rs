@@ -247,14 +247,43 @@ fn certified_state(chain: &Chain) -> Result<(ExecutedBlock, Vec<u8>), ReceiptErr
 /// The receipt of obligation `id` (its terms and status, or its absence)
 /// after the newest certified finalized block.
 pub fn obligation_receipt(chain: &Chain, id: Digest) -> Result<Receipt, ReceiptError> {
+    state_receipt(chain, |state| {
+        Ok(Claim::Obligation(Box::new(assemble::obligation_claim(
+            state, id,
+        )?)))
+    })
+}
+
+/// What a receipt on one state entry is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateSubject {
+    /// A record's commitment, parties, acknowledgements and erasure.
+    Record(Digest),
+    /// A device's anchored batch; a message receipt is made from it.
+    Batch(Digest),
+}
+
+/// The receipt of `subject` (its entry, or its absence) at the newest
+/// certified finalized block.
+pub fn subject_receipt(chain: &Chain, subject: StateSubject) -> Result<Receipt, ReceiptError> {
+    state_receipt(chain, |state| {
+        Ok(match subject {
+            StateSubject::Record(id) => Claim::Record(Box::new(assemble::record_claim(state, id)?)),
+            StateSubject::Batch(id) => Claim::Batch(Box::new(assemble::batch_claim(state, id)?)),
+        })
+    })
+}
+
+/// The receipt of the claim `claim` makes on the state of the newest
+/// certified finalized block.
+fn state_receipt(
+    chain: &Chain,
+    claim: impl FnOnce(&cityledger_types::smt::SparseMerkleTree) -> Result<Claim, AssembleError>,
+) -> Result<Receipt, ReceiptError> {
     let (executed, certificate) = certified_state(chain)?;
-    let claim = assemble::obligation_claim(&executed.state, id)?;
+    let claim = claim(&executed.state)?;
     let block = assemble::certified(executed.block.header.clone(), &certificate)?;
-    Ok(assemble::receipt(
-        Claim::Obligation(Box::new(claim)),
-        block,
-        validator_path(chain),
-    )?)
+    Ok(assemble::receipt(claim, block, validator_path(chain))?)
 }
 
 /// The receipt of credential `id` (its record, or its absence) after the
@@ -352,13 +381,7 @@ pub fn view(receipt: &Receipt) -> cityledger_api::ReceiptView {
     let bytes = receipt.to_bytes();
     let header = &receipt.block.header;
     cityledger_api::ReceiptView {
-        kind: match receipt.claim {
-            Claim::Transaction(_) => "transaction",
-            Claim::Balance(_) => "balance",
-            Claim::Obligation(_) => "obligation",
-            Claim::Credential(_) => "credential",
-        }
-        .to_owned(),
+        kind: receipt.claim.kind().to_owned(),
         statement: receipt.statement().to_owned(),
         height: header.height,
         block_id: header.id(),

@@ -128,6 +128,9 @@ pub const DEVICE_LABEL_BYTES_MAX: usize = 64;
 /// Most messages under one anchored batch root: 2^16, so a message's
 /// proof has at most 16 siblings.
 pub const BATCH_MESSAGES_MAX: usize = 1 << 16;
+/// Largest message of a device stream, in bytes: one line of a stream
+/// file, and what a message receipt carries.
+pub const STREAM_MESSAGE_BYTES_MAX: usize = 64 * 1024;
 
 /// Most Merkle siblings in a transaction inclusion proof (2^32 transactions).
 pub const TX_PROOF_DEPTH_MAX: usize = 32;

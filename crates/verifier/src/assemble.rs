@@ -9,15 +9,16 @@ use crate::bounded::{BoundedBytes, BoundedText, BoundedVec};
 use crate::checkpoint::Checkpoint;
 use crate::limits::{DESCENDANT_HEADERS_MAX, RECEIPT_CURRENCIES_MAX, STATEMENT_BYTES_MAX};
 use crate::receipt::{
-    BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim,
-    Receipt, TxClaim,
+    BalanceClaim, BatchClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock,
+    MessageClaim, ObligationClaim, Receipt, RecordClaim, TxClaim,
 };
 use crate::statement;
 use crate::validators::ValidatorPath;
 use cityledger_types::block::{outcome_leaf, tx_leaf};
 use cityledger_types::credential::CredentialRecord;
 use cityledger_types::history::HistoryRecord;
-use cityledger_types::merkle;
+use cityledger_types::limits::STREAM_MESSAGE_BYTES_MAX;
+use cityledger_types::merkle::{self, InclusionProof};
 use cityledger_types::obligation::{ObligationOp, ObligationRecord};
 use cityledger_types::records::{BalanceRecord, CurrencyRecord, StateKey};
 use cityledger_types::smt::SparseMerkleTree;
@@ -40,6 +41,23 @@ pub enum AssembleError {
     UnknownCurrency {
         /// Its code.
         code: String,
+    },
+    /// A message receipt can only be made from a batch receipt.
+    #[error("the receipt is not a batch receipt")]
+    NotABatch,
+    /// The message is not the batch's at the position given.
+    #[error("{reason}")]
+    NotInBatch {
+        /// Why.
+        reason: String,
+    },
+    /// A message above the stream limit.
+    #[error("the message is {length} bytes, above the limit of {limit}")]
+    MessageTooLong {
+        /// Its length.
+        length: usize,
+        /// The limit.
+        limit: usize,
     },
     /// A state record does not decode: the node's state is damaged.
     #[error("the state entry of {what} does not decode")]
@@ -244,6 +262,91 @@ pub fn credential_claim(
     })
 }
 
+/// The value under `key` in `state`, decoded; `what` names it if corrupt.
+fn state_entry<T: borsh::BorshDeserialize>(
+    state: &SparseMerkleTree,
+    key: &[u8],
+    what: impl FnOnce() -> String,
+) -> Result<Option<T>, AssembleError> {
+    state
+        .get(key)
+        .map(borsh::from_slice)
+        .transpose()
+        .map_err(|_| AssembleError::CorruptState { what: what() })
+}
+
+/// The claim on record `id` in `state`: its record or its absence.
+pub fn record_claim(state: &SparseMerkleTree, id: Digest) -> Result<RecordClaim, AssembleError> {
+    let key = StateKey::Record(id).to_bytes();
+    Ok(RecordClaim {
+        id,
+        record: state_entry(state, &key, || format!("record {id}"))?,
+        proof: state.prove(&key),
+    })
+}
+
+/// The claim on batch `id` in `state`: its record or its absence.
+pub fn batch_claim(state: &SparseMerkleTree, id: Digest) -> Result<BatchClaim, AssembleError> {
+    let key = StateKey::Batch(id).to_bytes();
+    Ok(BatchClaim {
+        id,
+        record: state_entry(state, &key, || format!("batch {id}"))?,
+        proof: state.prove(&key),
+    })
+}
+
+/// The receipt of one message, from its batch's receipt: the message and
+/// its inclusion take the batch claim's place, on the same block and
+/// validator path, and the statement is rendered anew.
+pub fn message_receipt(
+    batch_receipt: Receipt,
+    message: Vec<u8>,
+    inclusion: InclusionProof,
+) -> Result<Receipt, AssembleError> {
+    let Claim::Batch(batch) = batch_receipt.claim else {
+        return Err(AssembleError::NotABatch);
+    };
+    if message.len() > STREAM_MESSAGE_BYTES_MAX {
+        return Err(AssembleError::MessageTooLong {
+            length: message.len(),
+            limit: STREAM_MESSAGE_BYTES_MAX,
+        });
+    }
+    // A receipt that cannot verify helps no one: the message must be the
+    // batch's at that position.
+    let Some(record) = &batch.record else {
+        return Err(AssembleError::NotInBatch {
+            reason: format!("batch {} does not exist", batch.id),
+        });
+    };
+    if inclusion.leaf_count != record.message_count {
+        return Err(AssembleError::NotInBatch {
+            reason: format!(
+                "the proof is for {} messages, batch {} holds {}",
+                inclusion.leaf_count, batch.id, record.message_count
+            ),
+        });
+    }
+    crate::membership::verify_member(&message, &inclusion, &record.root).map_err(|error| {
+        AssembleError::NotInBatch {
+            reason: format!(
+                "not message {} of batch {}: {error}",
+                inclusion.index, batch.id
+            ),
+        }
+    })?;
+    let claim = MessageClaim {
+        batch: *batch,
+        message: BoundedBytes(message),
+        inclusion,
+    };
+    receipt(
+        Claim::Message(Box::new(claim)),
+        batch_receipt.block,
+        batch_receipt.validators,
+    )
+}
+
 /// Finality by the block's own certificate.
 pub fn certified(header: BlockHeader, certificate: &[u8]) -> Result<FinalizedBlock, AssembleError> {
     Ok(FinalizedBlock {
@@ -296,6 +399,9 @@ pub fn receipt(
         Claim::Balance(balance) => statement::balance(balance, &block.header),
         Claim::Obligation(obligation) => statement::obligation(obligation, &block.header),
         Claim::Credential(credential) => statement::credential(credential, &block.header),
+        Claim::Record(record) => statement::record(record, &block.header),
+        Claim::Batch(batch) => statement::batch(batch, &block.header),
+        Claim::Message(message) => statement::message(message, &block.header),
     };
     if statement.len() > STATEMENT_BYTES_MAX {
         return Err(AssembleError::StatementTooLong {

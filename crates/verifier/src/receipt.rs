@@ -33,9 +33,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use borsh::{BorshDeserialize, BorshSerialize};
 use cityledger_types::credential::CredentialRecord;
+use cityledger_types::device::BatchRecord;
 use cityledger_types::encoding::{self, DecodeError};
+use cityledger_types::limits::STREAM_MESSAGE_BYTES_MAX;
 use cityledger_types::merkle::InclusionProof;
 use cityledger_types::obligation::ObligationRecord;
+use cityledger_types::record::Record;
 use cityledger_types::records::{BalanceRecord, CurrencyRecord};
 use cityledger_types::smt::StateProof;
 use cityledger_types::{Address, BlockHeader, CurrencyCode, Digest, SignedTx, TxOutcome};
@@ -97,6 +100,13 @@ pub enum Claim {
     /// at a moment: the record carries its whole status history, so one
     /// proof at the block answers for any earlier height.
     Credential(Box<CredentialClaim>),
+    /// A record's commitment, parties, acknowledgements and erasure, or its
+    /// absence; never its content.
+    Record(Box<RecordClaim>),
+    /// A device's anchored batch of messages: its root and count.
+    Batch(Box<BatchClaim>),
+    /// One message of an anchored batch, at its position.
+    Message(Box<MessageClaim>),
 }
 
 /// A transaction, where it sits in the block, and its outcome.
@@ -159,6 +169,58 @@ pub struct CredentialClaim {
     /// block. Its header is what makes the block time of that height
     /// proven rather than asserted, which expiry depends on.
     pub moment: Option<FinalizedBlock>,
+}
+
+impl Claim {
+    /// The kind of claim, as verdicts and the REST API name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Claim::Transaction(_) => "transaction",
+            Claim::Balance(_) => "balance",
+            Claim::Obligation(_) => "obligation",
+            Claim::Credential(_) => "credential",
+            Claim::Record(_) => "record",
+            Claim::Batch(_) => "batch",
+            Claim::Message(_) => "message",
+        }
+    }
+}
+
+/// A record, present or proven absent, against the state root.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct RecordClaim {
+    /// The record's id.
+    pub id: Digest,
+    /// The record; `None` when no record has this id.
+    pub record: Option<Record>,
+    /// Proof of `StateKey::Record(id)` against the state root.
+    pub proof: StateProof,
+}
+
+/// A device's batch, present or proven absent, against the state root.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct BatchClaim {
+    /// The batch's id.
+    pub id: Digest,
+    /// The record; `None` when no batch has this id.
+    pub record: Option<BatchRecord>,
+    /// Proof of `StateKey::Batch(id)` against the state root.
+    pub proof: StateProof,
+}
+
+/// One message of a batch: the batch, proven present, and the message's
+/// inclusion at its position under the batch's root. The node cannot build
+/// it (it never sees messages); the device's side adds the message and its
+/// inclusion to a batch receipt.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct MessageClaim {
+    /// The batch.
+    pub batch: BatchClaim,
+    /// The message's bytes.
+    pub message: BoundedBytes<STREAM_MESSAGE_BYTES_MAX>,
+    /// Its leaf's inclusion under the batch's root; the index is its
+    /// position in the batch, from 0.
+    pub inclusion: InclusionProof,
 }
 
 /// A currency's definition, proven against a state root.

@@ -7,16 +7,19 @@
 //! change of wording needs a new receipt version (the fixture tests fail
 //! first).
 
-use crate::receipt::{BalanceClaim, CredentialClaim, CurrencyFact, ObligationClaim, TxClaim};
+use crate::receipt::{
+    BalanceClaim, BatchClaim, CredentialClaim, CurrencyFact, MessageClaim, ObligationClaim,
+    RecordClaim, TxClaim,
+};
 use cityledger_types::application::ApplicationOp;
 use cityledger_types::credential::{AsOf, CredentialOp, Fields};
-use cityledger_types::device::DeviceOp;
+use cityledger_types::device::{BatchRecord, DeviceOp};
 use cityledger_types::history::HistoryRecord;
 use cityledger_types::limits::CURRENCY_DECIMALS_MAX;
 use cityledger_types::obligation::{AppealDecision, ObligationOp};
 use cityledger_types::record::{GrantScope, RecordOp};
 use cityledger_types::tx::{Action, GovernanceOp, LedgerOp, TransferOrder};
-use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, TxOutcome};
+use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, Digest, TxOutcome};
 
 /// The statement of a checkpoint.
 pub fn checkpoint(header: &BlockHeader, history: &HistoryRecord) -> String {
@@ -184,6 +187,116 @@ pub fn credential(claim: &CredentialClaim, header: &BlockHeader) -> String {
             record.status_at(&as_of).as_str().replace('_', " "),
         ),
     }
+}
+
+/// A record's public facts: never its content, metadata or the erasure's
+/// reason, which may name the person.
+pub fn record(claim: &RecordClaim, header: &BlockHeader) -> String {
+    let at = place(header);
+    let Some(record) = &claim.record else {
+        return format!("No record {} exists {at}.", claim.id);
+    };
+    let org = record
+        .org
+        .as_ref()
+        .map(|org| format!(" for {org}"))
+        .unwrap_or_default();
+    let mut words = format!(
+        "Record {}: {} of owner {}, anchored by {}{org} at height {} ({}), commitment {}, sealed content of {} bytes (SHA-256 {})",
+        claim.id,
+        record.record_type,
+        Address::of_key(&record.owner),
+        Address::of_key(&record.author),
+        record.anchored_height,
+        utc(record.anchored_at_ms),
+        record.commitment,
+        record.blob_bytes,
+        record.blob_digest,
+    );
+    let recipients = record.recipients.keys();
+    if !recipients.is_empty() {
+        let acknowledged: Vec<String> = record
+            .acknowledgements
+            .0
+            .iter()
+            .map(|ack| format!("{} at height {}", Address::of_key(&ack.by), ack.height))
+            .collect();
+        words.push_str(&format!(
+            "; sent to {}; acknowledged by {}",
+            recipients
+                .iter()
+                .map(|key| Address::of_key(key).to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if acknowledged.is_empty() {
+                "none yet".to_owned()
+            } else {
+                acknowledged.join(", ")
+            }
+        ));
+    }
+    if let Some(parent) = &record.parent {
+        words.push_str(&format!("; follows record {parent}"));
+    }
+    if let Some(erasure) = &record.erasure {
+        words.push_str(&format!(
+            "; erased at height {} ({}) by {}: its content and keys destroyed, its commitment kept",
+            erasure.height,
+            utc(erasure.at_ms),
+            Address::of_key(&erasure.by),
+        ));
+    }
+    format!("{words}; {at}.")
+}
+
+fn batch_words(batch: &BatchRecord) -> String {
+    format!(
+        "signed by device {} of {}, sequence {}, {} messages under root {}, anchored at height {} ({})",
+        batch.device,
+        batch.org,
+        batch.sequence,
+        batch.message_count,
+        batch.root,
+        batch.height,
+        utc(batch.at_ms),
+    )
+}
+
+/// A device's batch.
+pub fn batch(claim: &BatchClaim, header: &BlockHeader) -> String {
+    let at = place(header);
+    match &claim.record {
+        None => format!("No batch {} exists {at}.", claim.id),
+        Some(batch) => format!("Batch {}: {}; {at}.", claim.id, batch_words(batch)),
+    }
+}
+
+/// One message of a batch: its position and digest, never its bytes in
+/// the words (they are in the claim).
+pub fn message(claim: &MessageClaim, header: &BlockHeader) -> String {
+    let at = place(header);
+    let Some(batch) = &claim.batch.record else {
+        return format!("No batch {} exists {at}.", claim.batch.id);
+    };
+    format!(
+        "Message {} of {} in batch {} ({} bytes, SHA-256 {}), {}; {at}.",
+        u64::from(claim.inclusion.index) + 1,
+        batch.message_count,
+        claim.batch.id,
+        claim.message.0.len(),
+        Digest::of(&claim.message.0),
+        batch_words(batch),
+    )
+}
+
+/// Where a state claim is recorded.
+fn place(header: &BlockHeader) -> String {
+    format!(
+        "recorded in block {} of chain {} at {}",
+        header.height,
+        header.chain_id,
+        utc(header.timestamp_ms)
+    )
 }
 
 fn action(action: &Action, currencies: &[CurrencyFact]) -> String {

@@ -1245,3 +1245,267 @@ mod checkpoints {
     const CHECKPOINT_FIXTURE_SHA256: &str =
         "269623edc2ce5ee0588b75fc5c7d922cced4d4d76296608c64bec1ed77dec3ba";
 }
+
+/// Records, batches and messages of the synthetic chain.
+mod records {
+    use super::*;
+    use crate::receipt::MessageClaim;
+    use cityledger_types::device::{BatchRecord, message_leaf};
+    use cityledger_types::limits::RECIPIENTS_PER_RECORD_MAX;
+    use cityledger_types::merkle::MerkleTree;
+    use cityledger_types::obligation::{Reason, Reference};
+    use cityledger_types::record::{
+        Acknowledgement, Acknowledgements, Erasure, Recipients, Record,
+    };
+    use cityledger_types::{OrgName, RecordType};
+
+    const RECORD: Digest = Digest([0x7e; 32]);
+    const BATCH: Digest = Digest([0xba; 32]);
+
+    fn key(seed: u8) -> cityledger_types::PublicKey {
+        SecretKey::from_seed([seed; 32]).public_key()
+    }
+
+    /// A record sent to `recipients` recipients, each of whom
+    /// acknowledged it, and erased if `erased`.
+    fn record(recipients: usize, erased: bool) -> Record {
+        let to: Vec<_> = (0..recipients).map(|i| key(30 + i as u8)).collect();
+        Record {
+            record_type: RecordType::new("lab_result").expect("type"),
+            owner: alice().public_key(),
+            author: key(20),
+            org: Some(OrgName::new("health").expect("org")),
+            commitment: Digest::of(b"content"),
+            blob_digest: Digest::of(b"sealed"),
+            blob_bytes: 4_321,
+            metadata: Reference::new(Vec::new()).expect("metadata"),
+            parent: None,
+            recipients: Recipients::new(to.clone()).expect("recipients"),
+            acknowledgements: Acknowledgements(
+                to.iter()
+                    .map(|by| Acknowledgement {
+                        by: *by,
+                        height: Height(4),
+                        at_ms: BLOCK_TIME_MS + 4000,
+                    })
+                    .collect(),
+            ),
+            anchored_height: Height(3),
+            anchored_at_ms: BLOCK_TIME_MS + 3000,
+            erasure: erased.then(|| Erasure {
+                height: Height(6),
+                at_ms: BLOCK_TIME_MS + 6000,
+                by: alice().public_key(),
+                reason: Reason::new("the patient's name is Ada").expect("reason"),
+            }),
+        }
+    }
+
+    fn messages() -> Vec<Vec<u8>> {
+        (0..11u32)
+            .map(|i| format!("sensor-4,t={i},pm25={}", 10 + i).into_bytes())
+            .collect()
+    }
+
+    fn batch_record() -> BatchRecord {
+        let leaves: Vec<Digest> = messages().iter().map(|m| message_leaf(m)).collect();
+        BatchRecord {
+            device: key(40),
+            org: OrgName::new("transport").expect("org"),
+            sequence: 2,
+            root: MerkleTree::new(leaves).root(),
+            message_count: 11,
+            height: Height(5),
+            at_ms: BLOCK_TIME_MS + 5000,
+        }
+    }
+
+    /// A receipt of block 7, whose state holds the record and the batch.
+    fn receipt_of(claim: impl FnOnce(&SparseMerkleTree) -> Claim, record: &Record) -> Receipt {
+        let validators = genesis_validators();
+        let extra = vec![
+            (
+                StateKey::Record(RECORD).to_bytes(),
+                borsh::to_vec(record).expect("encode"),
+            ),
+            (
+                StateKey::Batch(BATCH).to_bytes(),
+                borsh::to_vec(&batch_record()).expect("encode"),
+            ),
+        ];
+        let tip = block(7, Digest::of(b"parent"), &validators.set, state(extra));
+        let certificate = validators.certify(&tip.header, &[0, 1, 2]);
+        assemble::receipt(
+            claim(&tip.state),
+            certified(tip.header.clone(), &certificate).expect("finalized"),
+            ValidatorPath::single(validators.set.clone()),
+        )
+        .expect("receipt")
+    }
+
+    fn record_receipt(id: Digest, record: &Record) -> Receipt {
+        receipt_of(
+            |state| Claim::Record(Box::new(assemble::record_claim(state, id).expect("claim"))),
+            record,
+        )
+    }
+
+    fn message_receipt(index: usize) -> Receipt {
+        let batch = receipt_of(
+            |state| {
+                Claim::Batch(Box::new(
+                    assemble::batch_claim(state, BATCH).expect("claim"),
+                ))
+            },
+            &record(1, false),
+        );
+        let leaves: Vec<Digest> = messages().iter().map(|m| message_leaf(m)).collect();
+        let inclusion = MerkleTree::new(leaves).prove(index);
+        assemble::message_receipt(batch, messages()[index].clone(), inclusion).expect("receipt")
+    }
+
+    #[test]
+    fn a_record_receipt_proves_parties_acknowledgements_and_erasure_but_no_reason() {
+        let anchor = genesis_validators().anchor();
+        let erased = verify(&record_receipt(RECORD, &record(2, true)), &anchor).expect("valid");
+        assert_eq!(erased.kind, "record");
+        let owner = Address::of_key(&alice().public_key());
+        let author = Address::of_key(&key(20));
+        assert!(
+            erased.statement.starts_with(&format!(
+                "Record {RECORD}: lab_result of owner {owner}, anchored by {author} for health at height 3"
+            )),
+            "{}",
+            erased.statement
+        );
+        assert!(
+            erased
+                .statement
+                .contains(&format!("commitment {}", Digest::of(b"content")))
+        );
+        assert!(erased.statement.contains(&format!(
+            "acknowledged by {} at height 4",
+            Address::of_key(&key(30))
+        )));
+        assert!(erased.statement.contains("erased at height 6"));
+        assert!(!erased.statement.contains("Ada"), "{}", erased.statement);
+
+        let absent =
+            verify(&record_receipt(Digest([1; 32]), &record(0, false)), &anchor).expect("valid");
+        assert!(
+            absent
+                .statement
+                .starts_with(&format!("No record {}", Digest([1; 32])))
+        );
+
+        // The fullest record still has a statement within its bound.
+        let full = record_receipt(RECORD, &record(RECIPIENTS_PER_RECORD_MAX, true));
+        assert!(verify(&full, &anchor).is_ok());
+    }
+
+    #[test]
+    fn a_record_rewritten_to_hide_its_erasure_fails_its_state_proof() {
+        let anchor = genesis_validators().anchor();
+        let mut receipt = record_receipt(RECORD, &record(1, true));
+        if let Claim::Record(claim) = &mut receipt.claim
+            && let Some(record) = &mut claim.record
+        {
+            record.erasure = None;
+        }
+        receipt = assemble::receipt(receipt.claim, receipt.block, receipt.validators)
+            .expect("re-rendered statement");
+        assert!(matches!(
+            verify(&receipt, &anchor),
+            Err(VerifyError::State { .. })
+        ));
+    }
+
+    #[test]
+    fn a_message_receipt_proves_the_message_at_its_position() {
+        let anchor = genesis_validators().anchor();
+        for index in [0, 5, 10] {
+            let verified = verify(&message_receipt(index), &anchor).expect("valid");
+            assert_eq!(verified.kind, "message");
+            assert!(
+                verified.statement.starts_with(&format!(
+                    "Message {} of 11 in batch {BATCH} ({} bytes, SHA-256 {}), signed by device {} of transport, sequence 2",
+                    index + 1,
+                    messages()[index].len(),
+                    Digest::of(&messages()[index]),
+                    key(40)
+                )),
+                "{}",
+                verified.statement
+            );
+        }
+    }
+
+    /// `receipt`'s message claim changed by `change`, its statement
+    /// rendered anew so that only the proofs can refuse it.
+    fn altered(receipt: Receipt, change: impl FnOnce(&mut MessageClaim)) -> Receipt {
+        let mut claim = receipt.claim;
+        if let Claim::Message(message) = &mut claim {
+            change(message);
+        }
+        assemble::receipt(claim, receipt.block, receipt.validators).expect("receipt")
+    }
+
+    #[test]
+    fn a_changed_moved_or_miscounted_message_is_refused() {
+        let anchor = genesis_validators().anchor();
+        let changed = altered(message_receipt(3), |claim| claim.message.0.push(b'0'));
+        let moved = altered(message_receipt(3), |claim| claim.inclusion.index = 4);
+        let miscounted = altered(message_receipt(3), |claim| claim.inclusion.leaf_count = 12);
+        let forged_batch = altered(message_receipt(3), |claim| {
+            if let Some(record) = &mut claim.batch.record {
+                record.message_count = 12;
+            }
+        });
+        for receipt in [changed, moved, miscounted] {
+            assert!(
+                matches!(
+                    verify(&receipt, &anchor),
+                    Err(VerifyError::NotInBatch { .. })
+                ),
+                "{:?}",
+                verify(&receipt, &anchor)
+            );
+        }
+        assert!(matches!(
+            verify(&forged_batch, &anchor),
+            Err(VerifyError::State { .. })
+        ));
+        let not_a_batch = assemble::message_receipt(
+            record_receipt(RECORD, &record(0, false)),
+            messages()[0].clone(),
+            MerkleTree::new(vec![message_leaf(&messages()[0])]).prove(0),
+        );
+        assert_eq!(not_a_batch, Err(assemble::AssembleError::NotABatch));
+        // Nor is a receipt made of a message the batch does not hold there.
+        let batch = receipt_of(
+            |state| {
+                Claim::Batch(Box::new(
+                    assemble::batch_claim(state, BATCH).expect("claim"),
+                ))
+            },
+            &record(0, false),
+        );
+        let leaves: Vec<Digest> = messages().iter().map(|m| message_leaf(m)).collect();
+        let forged = assemble::message_receipt(
+            batch,
+            b"sensor-4,t=3,pm25=1".to_vec(),
+            MerkleTree::new(leaves).prove(3),
+        );
+        assert!(matches!(
+            forged,
+            Err(assemble::AssembleError::NotInBatch { .. })
+        ));
+    }
+
+    #[test]
+    fn flipping_any_byte_of_a_record_or_message_receipt_fails() {
+        let anchor = genesis_validators().anchor();
+        assert_every_flip_fails(&record_receipt(RECORD, &record(2, true)), &anchor);
+        assert_every_flip_fails(&message_receipt(7), &anchor);
+    }
+}

@@ -7,8 +7,8 @@
 
 use crate::certificate::{CertificateError, quorum, verify_certificate};
 use crate::receipt::{
-    BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim,
-    Receipt, TxClaim,
+    BalanceClaim, BatchClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock,
+    MessageClaim, ObligationClaim, Receipt, RecordClaim, TxClaim,
 };
 use crate::statement;
 use crate::validators::{PathError, TrustAnchor, TrustedPath, ValidatorPath, ValidatorSet};
@@ -164,6 +164,15 @@ pub enum VerifyError {
         /// The obligation, hex.
         id: String,
     },
+    /// A message receipt names no batch, or a message the batch's root does
+    /// not commit to at that position.
+    #[error("the message is not in batch {batch} as claimed: {reason}")]
+    NotInBatch {
+        /// The batch, hex.
+        batch: String,
+        /// Why.
+        reason: String,
+    },
     /// A credential claim's moment is not an earlier block of the chain.
     #[error("the moment of the credential's status is not usable: {reason}")]
     BadMoment {
@@ -193,16 +202,19 @@ pub fn verify(receipt: &Receipt, anchor: &TrustAnchor) -> Result<Verified, Verif
     let header = &receipt.block.header;
     let finalized = check_final(&receipt.block, &receipt.validators, anchor)?;
     let set = &finalized.path.last;
-    let (kind, expected) = match &receipt.claim {
-        Claim::Transaction(claim) => ("transaction", verify_tx(claim, header)?),
-        Claim::Balance(claim) => ("balance", verify_balance(claim, header)?),
-        Claim::Obligation(claim) => ("obligation", verify_obligation(claim, header)?),
-        Claim::Credential(claim) => ("credential", verify_credential(claim, header, set)?),
+    let expected = match &receipt.claim {
+        Claim::Transaction(claim) => verify_tx(claim, header)?,
+        Claim::Balance(claim) => verify_balance(claim, header)?,
+        Claim::Obligation(claim) => verify_obligation(claim, header)?,
+        Claim::Credential(claim) => verify_credential(claim, header, set)?,
+        Claim::Record(claim) => verify_record(claim, header)?,
+        Claim::Batch(claim) => verify_batch(claim, header)?,
+        Claim::Message(claim) => verify_message(claim, header)?,
     };
     if receipt.statement() != expected {
         return Err(VerifyError::StatementMismatch { expected });
     }
-    Ok(finalized.verified(kind, expected, header, anchor))
+    Ok(finalized.verified(receipt.claim.kind(), expected, header, anchor))
 }
 
 /// A block found final under a set the anchor vouches for.
@@ -458,6 +470,60 @@ fn verify_credential(
         verify_finality(moment, set)?;
     }
     Ok(statement::credential(claim, header))
+}
+
+fn verify_record(claim: &RecordClaim, header: &BlockHeader) -> Result<String, VerifyError> {
+    let value = claim
+        .record
+        .as_ref()
+        .map(cityledger_types::encoding::encode);
+    verify_entry(
+        &claim.proof,
+        header,
+        &StateKey::Record(claim.id),
+        value.as_deref(),
+        || format!("record {}", claim.id),
+    )?;
+    Ok(statement::record(claim, header))
+}
+
+fn verify_batch_entry(claim: &BatchClaim, header: &BlockHeader) -> Result<(), VerifyError> {
+    let value = claim
+        .record
+        .as_ref()
+        .map(cityledger_types::encoding::encode);
+    verify_entry(
+        &claim.proof,
+        header,
+        &StateKey::Batch(claim.id),
+        value.as_deref(),
+        || format!("batch {}", claim.id),
+    )
+}
+
+fn verify_batch(claim: &BatchClaim, header: &BlockHeader) -> Result<String, VerifyError> {
+    verify_batch_entry(claim, header)?;
+    Ok(statement::batch(claim, header))
+}
+
+fn verify_message(claim: &MessageClaim, header: &BlockHeader) -> Result<String, VerifyError> {
+    verify_batch_entry(&claim.batch, header)?;
+    let not_in_batch = |reason: String| VerifyError::NotInBatch {
+        batch: claim.batch.id.to_hex(),
+        reason,
+    };
+    let Some(batch) = &claim.batch.record else {
+        return Err(not_in_batch("no such batch exists".into()));
+    };
+    if batch.message_count != claim.inclusion.leaf_count {
+        return Err(not_in_batch(format!(
+            "the proof is for {} messages, the batch holds {}",
+            claim.inclusion.leaf_count, batch.message_count
+        )));
+    }
+    crate::membership::verify_member(&claim.message.0, &claim.inclusion, &batch.root)
+        .map_err(|error| not_in_batch(error.to_string()))?;
+    Ok(statement::message(claim, header))
 }
 
 fn verify_currencies(currencies: &[CurrencyFact], header: &BlockHeader) -> Result<(), VerifyError> {

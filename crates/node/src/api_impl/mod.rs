@@ -8,7 +8,7 @@ mod records;
 use crate::admission::{Admission, AdmitError};
 use crate::consensus::app::now_ms;
 use crate::core::NodeCore;
-use crate::receipts::{self, ReceiptError};
+use crate::receipts::{self, ReceiptError, StateSubject};
 use crate::rest::{
     AccessQuery, ApiError, ApplicationQuery, CredentialQuery, DecodedTx, NodeApi, ObligationQuery,
     RecordQuery, ReportQuery, StatusMoment, router,
@@ -579,6 +579,12 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
 
     fn credential_receipt(&self, id: Digest, at: Option<Height>) -> Result<ReceiptView, ApiError> {
         receipts::credential_receipt(&self.core.chain, id, at)
+            .map(|r| receipts::view(&r))
+            .map_err(receipt_error)
+    }
+
+    fn subject_receipt(&self, subject: StateSubject) -> Result<ReceiptView, ApiError> {
+        receipts::subject_receipt(&self.core.chain, subject)
             .map(|r| receipts::view(&r))
             .map_err(receipt_error)
     }

@@ -24,6 +24,7 @@ pub use credentials::{ApplicationQuery, ApplicationStatusFilter, CredentialQuery
 pub use error::ApiError;
 pub use records::{AccessQuery, RecordQuery};
 
+use crate::receipts::StateSubject;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
@@ -181,6 +182,10 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
     /// `height_not_finalized`.
     fn credential_receipt(&self, id: Digest, at: Option<Height>) -> Result<ReceiptView, ApiError>;
 
+    /// The receipt of a record or batch (or of its absence) at the newest
+    /// certified finalized block.
+    fn subject_receipt(&self, subject: StateSubject) -> Result<ReceiptView, ApiError>;
+
     /// The checkpoint of the newest certified finalized block.
     fn checkpoint(&self) -> Result<CheckpointView, ApiError>;
 
@@ -326,6 +331,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         receipts::balance_receipt,
         receipts::obligation_receipt,
         receipts::credential_receipt,
+        receipts::record_receipt,
+        receipts::batch_receipt,
         receipts::checkpoint,
         receipts::consistency_proof,
         credentials::list_applications,
@@ -434,6 +441,8 @@ fn routes<N: NodeApi>() -> Routes<N> {
             "/v1/receipts/credential/{id}",
             receipts::credential_receipt::<N>,
         )
+        .get("/v1/receipts/record/{id}", receipts::record_receipt::<N>)
+        .get("/v1/receipts/batch/{id}", receipts::batch_receipt::<N>)
         .get("/v1/checkpoints/latest", receipts::checkpoint::<N>)
         .get(
             "/v1/checkpoints/consistency",

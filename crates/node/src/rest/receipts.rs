@@ -6,6 +6,7 @@
 
 use super::parse;
 use super::{ApiError, NodeApi};
+use crate::receipts::StateSubject;
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -101,6 +102,54 @@ pub(super) async fn obligation_receipt<N: NodeApi>(
     let text = parse::path_segment(id, "id")?;
     let id = parse::hash(&text, "id")?;
     Ok(Json(node.obligation_receipt(id)?))
+}
+
+/// The receipt of a record: its commitment, owner, author, recipients,
+/// acknowledgements and erasure at the newest certified finalized block,
+/// never its content. An unknown id gets a receipt proving absence.
+#[utoipa::path(
+    get,
+    path = "/v1/receipts/record/{id}",
+    tag = "receipts",
+    params(("id" = String, Path, description = "Record id, 64 hex characters")),
+    responses(
+        (status = 200, description = "The receipt; verify it offline before trusting its statement", body = ReceiptView),
+        (status = 400, description = "Not an id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No certified finalized block yet; retry", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn record_receipt<N: NodeApi>(
+    State(node): State<N>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let text = parse::path_segment(id, "id")?;
+    let id = parse::hash(&text, "id")?;
+    Ok(Json(node.subject_receipt(StateSubject::Record(id))?))
+}
+
+/// The receipt of a device's anchored batch: its device, sequence, root and
+/// message count at the newest certified finalized block. The device's
+/// side turns it into the receipt of one message (`cityledger receipt
+/// message`), adding the message and its inclusion under the root; the
+/// node never sees messages. An unknown id gets a receipt proving absence.
+#[utoipa::path(
+    get,
+    path = "/v1/receipts/batch/{id}",
+    tag = "receipts",
+    params(("id" = String, Path, description = "Batch id, 64 hex characters")),
+    responses(
+        (status = 200, description = "The receipt; verify it offline before trusting its statement", body = ReceiptView),
+        (status = 400, description = "Not an id", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No certified finalized block yet; retry", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn batch_receipt<N: NodeApi>(
+    State(node): State<N>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<ReceiptView>, ApiError> {
+    let text = parse::path_segment(id, "id")?;
+    let id = parse::hash(&text, "id")?;
+    Ok(Json(node.subject_receipt(StateSubject::Batch(id))?))
 }
 
 /// Query of a credential receipt.

@@ -73,6 +73,7 @@ struct Calls {
     report: Option<ReportQuery>,
     balance_receipt: Option<(Address, CurrencyCode)>,
     credential_receipt: Option<(Digest, Option<Height>)>,
+    subject_receipt: Option<StateSubject>,
     consistency_proof: Option<(Height, Height)>,
     applications: Option<ApplicationQuery>,
     status_moment: Option<StatusMoment>,
@@ -345,6 +346,14 @@ impl NodeApi for FakeNode {
     fn obligation_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError> {
         assert_eq!(id, FAKE_OBLIGATION);
         Ok(self.receipt("obligation"))
+    }
+
+    fn subject_receipt(&self, subject: StateSubject) -> Result<ReceiptView, ApiError> {
+        self.calls.lock().unwrap().subject_receipt = Some(subject);
+        Ok(self.receipt(match subject {
+            StateSubject::Record(_) => "record",
+            StateSubject::Batch(_) => "batch",
+        }))
     }
 
     fn credential_receipt(&self, id: Digest, at: Option<Height>) -> Result<ReceiptView, ApiError> {
@@ -1801,6 +1810,24 @@ async fn receipts_of_obligations_and_credentials_pass_their_ids_and_heights() {
         node.calls.lock().unwrap().credential_receipt,
         Some((id, Some(Height(2))))
     );
+}
+
+#[tokio::test]
+async fn receipts_of_records_and_batches_pass_their_ids_and_refuse_bad_ones() {
+    let node = FakeNode::new();
+    let id = Digest([0x5e; 32]);
+    for (path, kind, subject) in [
+        ("record", "record", StateSubject::Record(id)),
+        ("batch", "batch", StateSubject::Batch(id)),
+    ] {
+        let answer = send_to(&node, get(&format!("/v1/receipts/{path}/{id}"))).await;
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.json()["kind"], kind);
+        assert_eq!(node.calls.lock().unwrap().subject_receipt, Some(subject));
+        let answer = send_to(&node, get(&format!("/v1/receipts/{path}/not-hex"))).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(answer.json()["field"], "id");
+    }
 }
 
 #[tokio::test]
