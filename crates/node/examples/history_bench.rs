@@ -81,7 +81,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = record.root();
     let step = (tip_height.0 / PROOFS).max(1);
     let mut count = 0u64;
-    for old in (0..tip_height.0).step_by(step as usize).take(PROOFS as usize) {
+    for old in (0..tip_height.0)
+        .step_by(step as usize)
+        .take(PROOFS as usize)
+    {
         let started = Instant::now();
         let proof = history_index::prove(store.as_ref(), Height(old), tip_height)?;
         proving += started.elapsed();

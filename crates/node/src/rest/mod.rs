@@ -13,6 +13,7 @@
 mod credentials;
 mod error;
 mod handlers;
+mod listings;
 mod obligations;
 mod parse;
 mod receipts;
@@ -27,12 +28,13 @@ use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use cityledger_api::limits::{BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
 use cityledger_api::{
-    AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BlockView, CheckpointView,
-    ConsistencyProofView, CredentialStatusProof, CredentialView, CredentialsPage,
+    AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BlockView, BlocksPage,
+    CheckpointView, ConsistencyProofView, CredentialStatusProof, CredentialView, CredentialsPage,
     ObligationHistoryPage, ObligationReport, ObligationStatusFilter, ObligationView,
     ObligationsPage, ReceiptView, StatusListView, StatusView, StreamEvent, SubmitTxResponse,
-    TxStatusView,
+    TxStatusView, TxsPage,
 };
+use cityledger_types::genesis::Genesis;
 use cityledger_types::{Address, CurrencyCode, Digest, Height, OrgName, SignedTx};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -107,6 +109,20 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
 
     /// The finalized block with id `id`, if any.
     fn block_by_id(&self, id: Digest) -> Result<Option<BlockView>, ApiError>;
+
+    /// A page of at most `limit` (1 to `BLOCKS_LIMIT_MAX`) finalized
+    /// blocks below height `before` (from the tip when `None`), newest
+    /// first.
+    fn blocks(&self, before: Option<Height>, limit: usize) -> Result<BlocksPage, ApiError>;
+
+    /// A page of at most `limit` (1 to `RECENT_TXS_LIMIT_MAX`) finalized
+    /// transactions of the whole chain, newest first, after `cursor`,
+    /// reading at most `RECENT_TXS_SCAN_BLOCKS_MAX` blocks. A cursor the
+    /// node did not issue is a `BadRequest` with code `bad_cursor`.
+    fn recent_txs(&self, cursor: Option<String>, limit: usize) -> Result<TxsPage, ApiError>;
+
+    /// The chain's genesis document.
+    fn genesis(&self) -> Genesis;
 
     /// An account's owner, flags and balances.
     fn account(&self, address: Address) -> Result<AccountView, ApiError>;
@@ -262,6 +278,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         handlers::submit_txs,
         handlers::tx_status,
         handlers::latest_block,
+        listings::list_blocks,
+        listings::list_txs,
+        listings::genesis,
         handlers::block,
         handlers::account,
         handlers::account_txs,
@@ -350,11 +369,14 @@ fn routes<N: NodeApi>() -> Routes<N> {
             handlers::submit_txs::<N>,
         )
         .get("/v1/txs/{hash}", handlers::tx_status::<N>)
+        .get("/v1/txs", listings::list_txs::<N>)
+        .get("/v1/blocks", listings::list_blocks::<N>)
         .get("/v1/blocks/latest", handlers::latest_block::<N>)
         .get("/v1/blocks/{height_or_id}", handlers::block::<N>)
         .get("/v1/accounts/{address}", handlers::account::<N>)
         .get("/v1/accounts/{address}/txs", handlers::account_txs::<N>)
         .get("/v1/status", handlers::status::<N>)
+        .get("/v1/genesis", listings::genesis::<N>)
         .get("/v1/stream", handlers::stream::<N>)
         .get("/health", handlers::health)
         .get("/metrics", handlers::metrics::<N>)
