@@ -9,6 +9,10 @@
 //! and header is parsed by [`parse`] into a typed value or a 4xx problem
 //! that names the field at fault. Bodies are bounded per route before they
 //! are read (`SUBMIT_BODY_BYTES_MAX`, `BATCH_BODY_BYTES_MAX`).
+//!
+//! The same router serves the explorer's files (`ui`), which are compiled
+//! into the binary and call nothing but the routes below; they are not
+//! part of the OpenAPI document.
 
 mod credentials;
 mod error;
@@ -19,6 +23,7 @@ mod parse;
 mod receipts;
 #[cfg(test)]
 mod tests;
+mod ui;
 
 pub use credentials::{ApplicationQuery, ApplicationStatusFilter, CredentialQuery, StatusMoment};
 pub use error::ApiError;
@@ -257,6 +262,7 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
 pub fn router<N: NodeApi>(node: N) -> Router {
     routes::<N>()
         .router
+        .merge(ui::router())
         .fallback(handlers::route_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(node)

@@ -1437,6 +1437,61 @@ async fn genesis_is_served_as_json() {
     assert_eq!(genesis.chain_id.as_str(), "cityledger-test");
 }
 
+#[tokio::test]
+async fn explorer_files_are_served_with_types_and_revalidation() {
+    let page = send(get("/")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.content_type(), "text/html; charset=utf-8");
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    assert!(html.contains("<script type=\"module\" src=\"/ui/js/app.js\">"));
+    let policy = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+    assert!(policy.contains("'wasm-unsafe-eval'"), "{policy}");
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-cache");
+
+    let expected = [
+        ("/ui/style.css", "text/css; charset=utf-8"),
+        ("/ui/js/app.js", "text/javascript; charset=utf-8"),
+        ("/ui/vendor/jsQR.js", "text/javascript; charset=utf-8"),
+        ("/ui/verifier.wasm", "application/wasm"),
+    ];
+    for (uri, content_type) in expected {
+        let answer = send(get(uri)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        assert_eq!(answer.content_type(), content_type, "{uri}");
+        assert_eq!(answer.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(!answer.body.is_empty(), "{uri}");
+    }
+    let wasm = send(get("/ui/verifier.wasm")).await;
+    assert_eq!(&wasm.body[..4], b"\0asm", "a WebAssembly module");
+
+    // Every listed file is served, and an unchanged one revalidates to 304.
+    for path in ui::asset_paths() {
+        let uri = if path.is_empty() {
+            "/".to_owned()
+        } else {
+            format!("/ui/{path}")
+        };
+        let answer = send(get(&uri)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        let etag = answer.headers[header::ETAG].clone();
+        let request = Request::get(&uri)
+            .header(header::IF_NONE_MATCH, etag)
+            .body(Body::empty())
+            .unwrap();
+        let again = send(request).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{uri}");
+        assert!(again.body.is_empty(), "{uri}");
+        let request = Request::get(&uri)
+            .header(header::IF_NONE_MATCH, "\"other\"")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(request).await.status, StatusCode::OK, "{uri}");
+    }
+}
+
 // --- obligations -----------------------------------------------------------
 
 #[tokio::test]
