@@ -113,6 +113,68 @@ impl BlockView {
     }
 }
 
+/// A finalized block in a listing: its header's essentials, without its
+/// transactions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BlockSummary {
+    /// Height; genesis is 0.
+    #[schema(value_type = u64)]
+    pub height: Height,
+    /// Block id, hex.
+    #[schema(value_type = String)]
+    pub id: Digest,
+    /// Block time, ms since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// Number of transactions.
+    pub tx_count: u32,
+    /// How many of them were rejected.
+    pub rejected_count: u32,
+    /// State root after this block, hex.
+    #[schema(value_type = String)]
+    pub state_root: Digest,
+    /// Hash of the validator set that finalized it, hex.
+    #[schema(value_type = String)]
+    pub validator_set_hash: Digest,
+    /// The consensus round.
+    pub round: RoundView,
+    /// Whether the node holds its finality certificate.
+    pub certified: bool,
+}
+
+impl BlockSummary {
+    /// The summary of `block`, executed with `outcomes`, with a
+    /// certificate or not.
+    pub fn new(block: &Block, outcomes: &[TxOutcome], certified: bool) -> BlockSummary {
+        let header = &block.header;
+        let rejected = outcomes
+            .iter()
+            .filter(|outcome| !matches!(outcome, TxOutcome::Applied))
+            .count();
+        BlockSummary {
+            height: header.height,
+            id: header.id(),
+            timestamp_ms: header.timestamp_ms,
+            tx_count: header.tx_count,
+            rejected_count: u32::try_from(rejected).unwrap_or(u32::MAX),
+            state_root: header.state_root,
+            validator_set_hash: header.validator_set_hash,
+            round: RoundView::from(&header.round),
+            certified,
+        }
+    }
+}
+
+/// A page of finalized blocks, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BlocksPage {
+    /// The blocks.
+    pub items: Vec<BlockSummary>,
+    /// Pass as `before` to get the next (older) page; absent once the page
+    /// reaches genesis.
+    #[schema(value_type = Option<u64>)]
+    pub next_before: Option<Height>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +224,12 @@ mod tests {
         assert_eq!(value["txs"][1]["code"], "insufficient_funds");
         let back: BlockView = serde_json::from_value(value).unwrap();
         assert_eq!(back, view);
+
+        let summary = BlockSummary::new(&block, &outcomes, true);
+        assert_eq!((summary.tx_count, summary.rejected_count), (2, 1));
+        assert_eq!(summary.id, block.id());
+        let value = serde_json::to_value(&summary).unwrap();
+        assert_eq!(value["height"], 3);
+        assert_eq!(value["certified"], true);
     }
 }

@@ -30,7 +30,7 @@ pub mod tx;
 pub mod tx_text;
 
 pub use account::{AccountKindView, AccountTxItem, AccountTxsPage, AccountView, BalanceView};
-pub use block::{BlockView, RoundView};
+pub use block::{BlockSummary, BlockView, BlocksPage, RoundView};
 pub use cityledger_types::civil;
 pub use credential::{
     ApplicationView, ApplicationsPage, CredentialStatusProof, CredentialView, CredentialsPage,
@@ -50,7 +50,7 @@ pub use status::{EquivocationView, HealthView, StatusView, ValidatorView};
 pub use stream::{StreamEvent, StreamEventItem};
 pub use tx::{
     ActionView, LedgerOpView, OutcomeView, SubmitResult, SubmitTxRequest, SubmitTxResponse,
-    SubmitTxsRequest, SubmitTxsResponse, TxStatusView, TxView,
+    SubmitTxsRequest, SubmitTxsResponse, TxStatusView, TxSummary, TxView, TxsPage, action_kind,
 };
 
 use utoipa::OpenApi;
@@ -86,6 +86,10 @@ use utoipa::OpenApi;
         tx::RemoveMemberView,
         BlockView,
         RoundView,
+        BlockSummary,
+        BlocksPage,
+        TxSummary,
+        TxsPage,
         AccountView,
         AccountKindView,
         BalanceView,

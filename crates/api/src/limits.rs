@@ -43,6 +43,18 @@ pub const ANCHOR_BODY_BYTES_MAX: usize = TX_TEXT_BYTES_MAX
     + (BLOB_BYTES_MAX as usize).div_ceil(3) * 4
     + WRAPPED_KEYS_PER_RECORD_MAX * WRAPPED_KEY_JSON_BYTES_MAX
     + SUBMIT_ENVELOPE_BYTES_MAX;
+/// Block listing page size when the client gives none.
+pub const BLOCKS_LIMIT_DEFAULT: usize = 20;
+/// Largest block listing page.
+pub const BLOCKS_LIMIT_MAX: usize = 100;
+/// Recent transaction listing page size when the client gives none.
+pub const RECENT_TXS_LIMIT_DEFAULT: usize = 20;
+/// Largest recent transaction listing page.
+pub const RECENT_TXS_LIMIT_MAX: usize = 100;
+/// Most blocks one recent transaction listing page reads before it
+/// answers: a quiet chain has long runs of empty blocks, and one request
+/// must not read them all; the page then carries a cursor to go on.
+pub const RECENT_TXS_SCAN_BLOCKS_MAX: usize = 1000;
 /// Longest account history cursor, in bytes. Cursors are opaque to clients.
 pub const CURSOR_BYTES_MAX: usize = 256;
 
@@ -50,3 +62,6 @@ const _: () = assert!(TX_TEXT_BYTES_MAX + SUBMIT_ENVELOPE_BYTES_MAX <= SUBMIT_BO
 const _: () = assert!(TX_BYTES_MAX <= SUBMIT_BODY_BYTES_MAX);
 const _: () = assert!(SUBMIT_BODY_BYTES_MAX <= BATCH_BODY_BYTES_MAX);
 const _: () = assert!(ACCOUNT_TXS_LIMIT_DEFAULT <= ACCOUNT_TXS_LIMIT_MAX);
+const _: () = assert!(BLOCKS_LIMIT_DEFAULT <= BLOCKS_LIMIT_MAX);
+const _: () = assert!(RECENT_TXS_LIMIT_DEFAULT <= RECENT_TXS_LIMIT_MAX);
+const _: () = assert!(BLOCKS_LIMIT_MAX <= RECENT_TXS_SCAN_BLOCKS_MAX);

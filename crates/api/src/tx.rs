@@ -374,6 +374,98 @@ pub enum ActionView {
     Device(crate::record::DeviceOpView),
 }
 
+/// The `kind` tag that [`ActionView`] gives `action`, without rendering
+/// it: a listing needs only the tag, and a bulk issuance renders thousands
+/// of charges.
+pub fn action_kind(action: &Action) -> &'static str {
+    match action {
+        Action::Ledger(LedgerOp::Transfer(_)) => "transfer",
+        Action::Ledger(LedgerOp::CreatePending { .. }) => "create_pending",
+        Action::Ledger(LedgerOp::PostPending { .. }) => "post_pending",
+        Action::Ledger(LedgerOp::VoidPending { .. }) => "void_pending",
+        Action::Linked(_) => "linked",
+        Action::Governance(GovernanceOp::SetMember { .. }) => "set_member",
+        Action::Governance(GovernanceOp::RemoveMember { .. }) => "remove_member",
+        Action::Obligation(ObligationOp::DefineKind { .. }) => "define_obligation_kind",
+        Action::Obligation(ObligationOp::Issue(_)) => "issue_obligations",
+        Action::Obligation(ObligationOp::Pay { .. }) => "pay_obligation",
+        Action::Obligation(ObligationOp::Waive { .. }) => "waive_obligation",
+        Action::Obligation(ObligationOp::Appeal { .. }) => "appeal_obligation",
+        Action::Obligation(ObligationOp::Decide { .. }) => "decide_appeal",
+        Action::Obligation(ObligationOp::Cancel { .. }) => "cancel_obligation",
+        Action::Application(_) => "application",
+        Action::Credential(_) => "credential",
+        Action::Record(_) => "record",
+        Action::Device(_) => "device",
+    }
+}
+
+/// A finalized transaction in a listing: where it is and what it did,
+/// without its whole body (`GET /v1/blocks/{height}` has that).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TxSummary {
+    /// The transaction hash, hex.
+    #[schema(value_type = String)]
+    pub hash: Digest,
+    /// Height of its block.
+    #[schema(value_type = u64)]
+    pub height: Height,
+    /// Position in its block.
+    pub position: u32,
+    /// Block time, ms since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// The signer's public key, hex.
+    #[schema(value_type = String)]
+    pub signer: PublicKey,
+    /// What it does: the `kind` of its [`ActionView`], e.g. `transfer`.
+    #[schema(example = "transfer")]
+    pub kind: String,
+    /// The transfer, when it is a single one (the common case, shown in
+    /// listings without fetching the block).
+    pub transfer: Option<TransferView>,
+    /// What executing it did.
+    #[serde(flatten)]
+    pub outcome: OutcomeView,
+}
+
+impl TxSummary {
+    /// The summary of `tx`, at `position` in the block at `height` and
+    /// time `timestamp_ms`, which executed with `outcome`.
+    pub fn new(
+        tx: &SignedTx,
+        height: Height,
+        position: u32,
+        timestamp_ms: u64,
+        outcome: &TxOutcome,
+    ) -> TxSummary {
+        let transfer = match &tx.body.action {
+            Action::Ledger(LedgerOp::Transfer(order)) => Some(TransferView::from(order)),
+            _ => None,
+        };
+        TxSummary {
+            hash: tx.hash(),
+            height,
+            position,
+            timestamp_ms,
+            signer: tx.body.signer,
+            kind: action_kind(&tx.body.action).to_owned(),
+            transfer,
+            outcome: OutcomeView::from(outcome),
+        }
+    }
+}
+
+/// A page of finalized transactions, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TxsPage {
+    /// The transactions.
+    pub items: Vec<TxSummary>,
+    /// Pass as `cursor` to get the next (older) page; absent at genesis.
+    /// A page may hold fewer than `limit` items and still have a cursor:
+    /// one request scans a bounded number of blocks.
+    pub next_cursor: Option<String>,
+}
+
 impl From<LedgerOpView> for ActionView {
     fn from(op: LedgerOpView) -> ActionView {
         match op {
@@ -554,6 +646,21 @@ pub(crate) mod tests {
         assert_eq!(value["id"], "t-1");
         let back: TxView = serde_json::from_value(value).unwrap();
         assert_eq!(back, view);
+    }
+
+    #[test]
+    fn action_kind_is_the_views_tag() {
+        let tx = sample_tx(1250);
+        let value = serde_json::to_value(ActionView::from(&tx.body.action)).unwrap();
+        assert_eq!(value["kind"], action_kind(&tx.body.action));
+        let summary = TxSummary::new(&tx, Height(4), 2, 9, &TxOutcome::Applied);
+        let value = serde_json::to_value(&summary).unwrap();
+        assert_eq!(value["kind"], "transfer");
+        assert_eq!(value["outcome"], "applied");
+        assert_eq!(value["transfer"]["amount"], "1250");
+        assert_eq!(value["height"], 4);
+        let back: TxSummary = serde_json::from_value(value).unwrap();
+        assert_eq!(back, summary);
     }
 
     #[test]

@@ -13,19 +13,22 @@ use crate::rest::{
     AccessQuery, ApiError, ApplicationQuery, CredentialQuery, DecodedTx, NodeApi, ObligationQuery,
     RecordQuery, ReportQuery, StatusMoment, router,
 };
+use cityledger_api::limits::RECENT_TXS_SCAN_BLOCKS_MAX;
 use cityledger_api::problem::code;
 use cityledger_api::{
     AccessesPage, BatchProof, DeviceView, DevicesPage, RecordContentView, RecordView, RecordsPage,
 };
 use cityledger_api::{
     AccountTxItem, AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BalanceView,
-    BlockView, CheckpointView, ConsistencyProofView, CredentialStatusProof, CredentialView,
-    CredentialsPage, EquivocationView, ObligationHistoryPage, ObligationReport, ObligationView,
-    ObligationsPage, OutcomeView, ReceiptView, StatusListView, StatusView, StreamEvent,
-    StreamEventItem, SubmitTxResponse, TxStatusView, ValidatorView,
+    BlockSummary, BlockView, BlocksPage, CheckpointView, ConsistencyProofView,
+    CredentialStatusProof, CredentialView, CredentialsPage, EquivocationView,
+    ObligationHistoryPage, ObligationReport, ObligationView, ObligationsPage, OutcomeView,
+    ReceiptView, StatusListView, StatusView, StreamEvent, StreamEventItem, SubmitTxResponse,
+    TxStatusView, TxSummary, TxsPage, ValidatorView,
 };
 use cityledger_storage::{Store, TxLocation};
 use cityledger_types::PublicKey;
+use cityledger_types::genesis::Genesis;
 use cityledger_types::records::{AccountRecord, BalanceRecord, CurrencyRecord, StateKey};
 use cityledger_types::sealed::{KeyUpload, WrappedKeys};
 use cityledger_types::{Address, Block, CurrencyCode, Digest, Height, OrgName, TxOutcome};
@@ -96,6 +99,23 @@ impl<E: Clock + Metrics + Send + Sync + 'static> ApiService<E> {
         if let Some(hit) = self.cached(height) {
             return Ok(Some(hit));
         }
+        let Some(loaded) = self.load_uncached(height)? else {
+            return Ok(None);
+        };
+        let mut cache = self.cache.lock().expect("block cache lock");
+        if cache.len() >= BLOCK_CACHE_BLOCKS_MAX {
+            cache.pop_front();
+        }
+        cache.push_back((height, loaded.clone()));
+        Ok(Some(loaded))
+    }
+
+    /// The block at `height` from the cache, or from the store without
+    /// adding it to the cache.
+    fn load_uncached(&self, height: Height) -> Result<Option<Arc<LoadedBlock>>, ApiError> {
+        if let Some(hit) = self.cached(height) {
+            return Ok(Some(hit));
+        }
         let Some(stored) = self.store().block(height).map_err(internal)? else {
             return Ok(None);
         };
@@ -103,18 +123,12 @@ impl<E: Clock + Metrics + Send + Sync + 'static> ApiService<E> {
         let outcomes: Vec<TxOutcome> =
             borsh::from_slice(&stored.outcomes_bytes).map_err(internal)?;
         let events = serde_json::from_slice(&stored.events_bytes).map_err(internal)?;
-        let loaded = Arc::new(LoadedBlock {
+        Ok(Some(Arc::new(LoadedBlock {
             block,
             outcomes,
             certificate: stored.certificate,
             events,
-        });
-        let mut cache = self.cache.lock().expect("block cache lock");
-        if cache.len() >= BLOCK_CACHE_BLOCKS_MAX {
-            cache.pop_front();
-        }
-        cache.push_back((height, loaded.clone()));
-        Ok(Some(loaded))
+        })))
     }
 
     fn cached(&self, height: Height) -> Option<Arc<LoadedBlock>> {
@@ -241,6 +255,96 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
             Some(height) => self.block_by_height(height),
             None => Ok(None),
         }
+    }
+
+    fn blocks(&self, before: Option<Height>, limit: usize) -> Result<BlocksPage, ApiError> {
+        let tip = self.core.chain.finalized().block.header.height;
+        // Heights `first_below` down to 0; nothing to list below genesis.
+        let Some(first) = before.map_or(Some(tip.0), |before| before.0.checked_sub(1)) else {
+            return Ok(BlocksPage {
+                items: Vec::new(),
+                next_before: None,
+            });
+        };
+        let first = first.min(tip.0);
+        let mut items = Vec::with_capacity(limit);
+        let mut height = Some(first);
+        while let Some(current) = height {
+            if items.len() == limit {
+                break;
+            }
+            // Read past the cache: a page of old blocks must not push out
+            // the newest ones that status and the stream read.
+            let loaded = self
+                .load_uncached(Height(current))?
+                .ok_or_else(|| internal(format!("finalized block {current} is missing")))?;
+            items.push(BlockSummary::new(
+                &loaded.block,
+                &loaded.outcomes,
+                !loaded.certificate.is_empty(),
+            ));
+            height = current.checked_sub(1);
+        }
+        Ok(BlocksPage {
+            items,
+            next_before: height.map(|below| Height(below + 1)),
+        })
+    }
+
+    fn recent_txs(&self, cursor: Option<String>, limit: usize) -> Result<TxsPage, ApiError> {
+        let tip = self.core.chain.finalized().block.header.height;
+        // The cursor is the location of the last transaction returned; the
+        // next page starts just before it.
+        let (mut height, mut end) = match cursor.as_deref().map(parse_cursor).transpose()? {
+            Some(location) => (Some(location.height.0.min(tip.0)), Some(location.position)),
+            None => (Some(tip.0), None),
+        };
+        let mut items = Vec::with_capacity(limit);
+        let mut scanned = 0;
+        while let Some(current) = height {
+            if items.len() == limit || scanned == RECENT_TXS_SCAN_BLOCKS_MAX {
+                break;
+            }
+            scanned += 1;
+            let loaded = self
+                .load_uncached(Height(current))?
+                .ok_or_else(|| internal(format!("finalized block {current} is missing")))?;
+            let count = loaded.block.txs.0.len() as u32;
+            let below = end.take().unwrap_or(count).min(count);
+            let mut position = below;
+            while position > 0 && items.len() < limit {
+                position -= 1;
+                let (Some(tx), Some(outcome)) = (
+                    loaded.block.txs.0.get(position as usize),
+                    loaded.outcomes.get(position as usize),
+                ) else {
+                    return Err(internal("an outcome is missing in a stored block"));
+                };
+                items.push(TxSummary::new(
+                    tx,
+                    Height(current),
+                    position,
+                    loaded.block.header.timestamp_ms,
+                    outcome,
+                ));
+            }
+            if position > 0 {
+                // The page filled inside this block: go on from here.
+                return Ok(TxsPage {
+                    items,
+                    next_cursor: Some(format!("{current}:{position}")),
+                });
+            }
+            height = current.checked_sub(1);
+        }
+        // Every block above `height` is done: the next page starts at its
+        // end (a position past any block's last transaction).
+        let next_cursor = height.map(|next| format!("{next}:{}", u32::MAX));
+        Ok(TxsPage { items, next_cursor })
+    }
+
+    fn genesis(&self) -> Genesis {
+        self.core.chain.genesis().clone()
     }
 
     fn account(&self, address: Address) -> Result<AccountView, ApiError> {

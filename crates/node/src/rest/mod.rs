@@ -9,16 +9,22 @@
 //! and header is parsed by [`parse`] into a typed value or a 4xx problem
 //! that names the field at fault. Bodies are bounded per route before they
 //! are read (`SUBMIT_BODY_BYTES_MAX`, `BATCH_BODY_BYTES_MAX`).
+//!
+//! The same router serves the explorer's files (`ui`), which are compiled
+//! into the binary and call nothing but the routes below; they are not
+//! part of the OpenAPI document.
 
 mod credentials;
 mod error;
 mod handlers;
+mod listings;
 mod obligations;
 mod parse;
 mod receipts;
 mod records;
 #[cfg(test)]
 mod tests;
+mod ui;
 
 pub use credentials::{ApplicationQuery, ApplicationStatusFilter, CredentialQuery, StatusMoment};
 pub use error::ApiError;
@@ -33,12 +39,13 @@ use cityledger_api::{
     AccessesPage, BatchProof, DeviceView, DevicesPage, RecordContentView, RecordView, RecordsPage,
 };
 use cityledger_api::{
-    AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BlockView, CheckpointView,
-    ConsistencyProofView, CredentialStatusProof, CredentialView, CredentialsPage,
+    AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BlockView, BlocksPage,
+    CheckpointView, ConsistencyProofView, CredentialStatusProof, CredentialView, CredentialsPage,
     ObligationHistoryPage, ObligationReport, ObligationStatusFilter, ObligationView,
     ObligationsPage, ReceiptView, StatusListView, StatusView, StreamEvent, SubmitTxResponse,
-    TxStatusView,
+    TxStatusView, TxsPage,
 };
+use cityledger_types::genesis::Genesis;
 use cityledger_types::sealed::{KeyUpload, WrappedKeys};
 use cityledger_types::{Address, CurrencyCode, Digest, Height, OrgName, PublicKey, SignedTx};
 use futures::future::BoxFuture;
@@ -114,6 +121,20 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
 
     /// The finalized block with id `id`, if any.
     fn block_by_id(&self, id: Digest) -> Result<Option<BlockView>, ApiError>;
+
+    /// A page of at most `limit` (1 to `BLOCKS_LIMIT_MAX`) finalized
+    /// blocks below height `before` (from the tip when `None`), newest
+    /// first.
+    fn blocks(&self, before: Option<Height>, limit: usize) -> Result<BlocksPage, ApiError>;
+
+    /// A page of at most `limit` (1 to `RECENT_TXS_LIMIT_MAX`) finalized
+    /// transactions of the whole chain, newest first, after `cursor`,
+    /// reading at most `RECENT_TXS_SCAN_BLOCKS_MAX` blocks. A cursor the
+    /// node did not issue is a `BadRequest` with code `bad_cursor`.
+    fn recent_txs(&self, cursor: Option<String>, limit: usize) -> Result<TxsPage, ApiError>;
+
+    /// The chain's genesis document.
+    fn genesis(&self) -> Genesis;
 
     /// An account's owner, flags and balances.
     fn account(&self, address: Address) -> Result<AccountView, ApiError>;
@@ -294,6 +315,7 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
 pub fn router<N: NodeApi>(node: N) -> Router {
     routes::<N>()
         .router
+        .merge(ui::router())
         .fallback(handlers::route_not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(node)
@@ -315,6 +337,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         handlers::submit_txs,
         handlers::tx_status,
         handlers::latest_block,
+        listings::list_blocks,
+        listings::list_txs,
+        listings::genesis,
         handlers::block,
         handlers::account,
         handlers::account_txs,
@@ -415,11 +440,14 @@ fn routes<N: NodeApi>() -> Routes<N> {
             handlers::submit_txs::<N>,
         )
         .get("/v1/txs/{hash}", handlers::tx_status::<N>)
+        .get("/v1/txs", listings::list_txs::<N>)
+        .get("/v1/blocks", listings::list_blocks::<N>)
         .get("/v1/blocks/latest", handlers::latest_block::<N>)
         .get("/v1/blocks/{height_or_id}", handlers::block::<N>)
         .get("/v1/accounts/{address}", handlers::account::<N>)
         .get("/v1/accounts/{address}/txs", handlers::account_txs::<N>)
         .get("/v1/status", handlers::status::<N>)
+        .get("/v1/genesis", listings::genesis::<N>)
         .get("/v1/stream", handlers::stream::<N>)
         .get("/health", handlers::health)
         .get("/metrics", handlers::metrics::<N>)

@@ -213,23 +213,42 @@ pub(super) fn address(text: &str, field: &str) -> Result<Address, ApiError> {
     })
 }
 
-/// A page size: the default when absent, else 1 to `ACCOUNT_TXS_LIMIT_MAX`.
+/// A page size of the account history and the other cursor listings.
 pub(super) fn page_limit(text: Option<&str>) -> Result<usize, ApiError> {
+    limit_in(text, ACCOUNT_TXS_LIMIT_DEFAULT, ACCOUNT_TXS_LIMIT_MAX)
+}
+
+/// A `limit` from 1 to `max`, `default` when absent.
+pub(super) fn limit_in(text: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
     let Some(text) = text else {
-        return Ok(ACCOUNT_TXS_LIMIT_DEFAULT);
+        return Ok(default);
     };
     let out_of_range = || {
         ApiError::bad_request(
             code::BAD_LIMIT,
             "limit",
-            format!("limit must be a whole number from 1 to {ACCOUNT_TXS_LIMIT_MAX}; got {text:?}"),
+            format!("limit must be a whole number from 1 to {max}; got {text:?}"),
         )
     };
     let limit: usize = text.parse().map_err(|_| out_of_range())?;
-    if limit == 0 || limit > ACCOUNT_TXS_LIMIT_MAX {
+    if limit == 0 || limit > max {
         return Err(out_of_range());
     }
     Ok(limit)
+}
+
+/// A decimal block height at `field`, absent when not given.
+pub(super) fn optional_height(text: Option<&str>, field: &str) -> Result<Option<Height>, ApiError> {
+    text.map(|text| {
+        decimal_u64(text).map(Height).ok_or_else(|| {
+            ApiError::bad_request(
+                code::BAD_HEIGHT,
+                field,
+                format!("{field} must be a decimal block height; got {text:?}"),
+            )
+        })
+    })
+    .transpose()
 }
 
 /// A page cursor: absent or empty means the first page.

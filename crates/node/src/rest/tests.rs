@@ -12,6 +12,7 @@ use cityledger_api::{
     AccessView, AccountTxItem, OutcomeView, ReceiptView, StreamEventItem, ValidatorView,
 };
 use cityledger_types::block::{BlockHeader, BlockTxs, ConsensusRound, tx_root};
+use cityledger_types::genesis::Genesis;
 use cityledger_types::limits::TX_BYTES_MAX;
 use cityledger_types::names::{AccountName, OrgName};
 use cityledger_types::tx::{ChainId, ClientTxId, Memo, TransferOrder, TxBody};
@@ -67,6 +68,8 @@ fn sample_block() -> BlockView {
 /// What the fake node was asked, for assertions on argument passing.
 #[derive(Default)]
 struct Calls {
+    blocks: Option<(Option<Height>, usize)>,
+    recent_txs: Option<(Option<String>, usize)>,
     account_txs: Option<(Address, Option<String>, usize)>,
     stream_from: Option<Option<Height>>,
     obligations: Option<ObligationQuery>,
@@ -201,6 +204,64 @@ impl NodeApi for FakeNode {
 
     fn block_by_id(&self, id: Digest) -> Result<Option<BlockView>, ApiError> {
         Ok((id == self.block.id).then(|| (*self.block).clone()))
+    }
+
+    fn blocks(&self, before: Option<Height>, limit: usize) -> Result<BlocksPage, ApiError> {
+        self.calls.lock().unwrap().blocks = Some((before, limit));
+        let block = Block {
+            header: BlockHeader {
+                chain_id: ChainId::new("cityledger-test").unwrap(),
+                height: self.block.height,
+                parent: self.block.parent,
+                timestamp_ms: self.block.timestamp_ms,
+                round: ConsensusRound::default(),
+                tx_root: self.block.tx_root,
+                outcomes_root: self.block.outcomes_root,
+                state_root: self.block.state_root,
+                validator_set_hash: self.block.validator_set_hash,
+                tx_count: 1,
+            },
+            txs: BlockTxs(vec![sample_tx("in-block")]),
+        };
+        Ok(BlocksPage {
+            items: vec![cityledger_api::BlockSummary::new(
+                &block,
+                &[TxOutcome::Applied],
+                true,
+            )],
+            next_before: None,
+        })
+    }
+
+    fn recent_txs(&self, cursor: Option<String>, limit: usize) -> Result<TxsPage, ApiError> {
+        if cursor.as_deref() == Some("forged") {
+            return Err(ApiError::bad_request(
+                code::BAD_CURSOR,
+                "cursor",
+                "cursor must be `height:position` as returned in next_cursor",
+            ));
+        }
+        self.calls.lock().unwrap().recent_txs = Some((cursor, limit));
+        Ok(TxsPage {
+            items: vec![cityledger_api::TxSummary::new(
+                &sample_tx("in-block"),
+                Height(1),
+                0,
+                self.block.timestamp_ms,
+                &TxOutcome::Applied,
+            )],
+            next_cursor: Some("0:4294967295".into()),
+        })
+    }
+
+    fn genesis(&self) -> Genesis {
+        Genesis {
+            chain_id: ChainId::new("cityledger-test").unwrap(),
+            genesis_time_ms: 1_700_000_000_000,
+            currencies: Vec::new(),
+            orgs: Vec::new(),
+            validators: Vec::new(),
+        }
     }
 
     fn account(&self, address: Address) -> Result<AccountView, ApiError> {
@@ -1371,7 +1432,16 @@ async fn stream_refuses_bad_start() {
 
 #[tokio::test]
 async fn unknown_routes_and_methods_are_problems() {
-    for uri in ["/", "/v1", "/v2/status", "/v1/txs/a/b", "/v1/accounts"] {
+    for uri in [
+        "/v1",
+        "/v2/status",
+        "/v1/txs/a/b",
+        "/v1/accounts",
+        "/ui/",
+        "/ui/nothing.js",
+        "/ui/js/../index.html",
+        "/index.html",
+    ] {
         check_problem(get(uri), StatusCode::NOT_FOUND, code::ROUTE_NOT_FOUND, None).await;
     }
     let delete = Request::delete("/v1/status").body(Body::empty()).unwrap();
@@ -1495,13 +1565,142 @@ async fn openapi_json_is_served_and_complete() {
         assert!(schemas.contains_key(schema), "schema {schema} missing");
     }
     let paths = document["paths"].as_object().unwrap();
-    // A path may carry several methods (`/v1/records`: GET and POST).
+    // A path may carry several methods (`/v1/records`, `/v1/txs`: GET and
+    // POST).
     let registered: BTreeSet<&str> = routes::<FakeNode>()
         .registered
         .iter()
         .map(|(_, path)| *path)
         .collect();
     assert_eq!(paths.len(), registered.len());
+}
+
+// --- explorer listings and files -----------------------------------------
+
+#[tokio::test]
+async fn block_listing_passes_before_and_limit() {
+    let node = FakeNode::new();
+    let answer = send_to(&node, get("/v1/blocks")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let page = answer.json();
+    assert_eq!(page["items"][0]["height"], 1);
+    assert_eq!(page["items"][0]["tx_count"], 1);
+    assert_eq!(page["items"][0]["certified"], true);
+    assert_eq!(page["next_before"], Value::Null);
+    assert_eq!(node.calls.lock().unwrap().blocks, Some((None, 20)));
+    let answer = send_to(&node, get("/v1/blocks?before=7&limit=100")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(
+        node.calls.lock().unwrap().blocks,
+        Some((Some(Height(7)), 100))
+    );
+}
+
+#[tokio::test]
+async fn recent_txs_pass_cursor_and_limit() {
+    let node = FakeNode::new();
+    let answer = send_to(&node, get("/v1/txs?limit=5&cursor=3:1")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let page = answer.json();
+    assert_eq!(page["items"][0]["kind"], "transfer");
+    assert_eq!(page["items"][0]["outcome"], "applied");
+    assert_eq!(page["items"][0]["transfer"]["amount"], "1250");
+    assert_eq!(page["next_cursor"], "0:4294967295");
+    assert_eq!(
+        node.calls.lock().unwrap().recent_txs,
+        Some((Some("3:1".into()), 5))
+    );
+    send_to(&node, get("/v1/txs?cursor=")).await;
+    assert_eq!(node.calls.lock().unwrap().recent_txs, Some((None, 20)));
+}
+
+#[tokio::test]
+async fn listings_refuse_bad_input_naming_the_field() {
+    let cases = [
+        ("/v1/blocks?before=-1", code::BAD_HEIGHT, "before"),
+        ("/v1/blocks?before=1e3", code::BAD_HEIGHT, "before"),
+        ("/v1/blocks?before=", code::BAD_HEIGHT, "before"),
+        ("/v1/blocks?limit=0", code::BAD_LIMIT, "limit"),
+        ("/v1/blocks?limit=101", code::BAD_LIMIT, "limit"),
+        ("/v1/txs?limit=101", code::BAD_LIMIT, "limit"),
+        ("/v1/txs?limit=ten", code::BAD_LIMIT, "limit"),
+        ("/v1/txs?cursor=forged", code::BAD_CURSOR, "cursor"),
+    ];
+    for (uri, code, field) in cases {
+        check_problem(get(uri), StatusCode::BAD_REQUEST, code, Some(field)).await;
+    }
+    let long_cursor = format!("/v1/txs?cursor={}", "1".repeat(300));
+    check_problem(
+        get(&long_cursor),
+        StatusCode::BAD_REQUEST,
+        code::BAD_CURSOR,
+        Some("cursor"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn genesis_is_served_as_json() {
+    let answer = send(get("/v1/genesis")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(answer.content_type().starts_with("application/json"));
+    let genesis: Genesis = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(genesis.chain_id.as_str(), "cityledger-test");
+}
+
+#[tokio::test]
+async fn explorer_files_are_served_with_types_and_revalidation() {
+    let page = send(get("/")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.content_type(), "text/html; charset=utf-8");
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    assert!(html.contains("<script type=\"module\" src=\"/ui/js/app.js\">"));
+    let policy = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+    assert!(policy.contains("'wasm-unsafe-eval'"), "{policy}");
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-cache");
+
+    let expected = [
+        ("/ui/style.css", "text/css; charset=utf-8"),
+        ("/ui/js/app.js", "text/javascript; charset=utf-8"),
+        ("/ui/vendor/jsQR.js", "text/javascript; charset=utf-8"),
+        ("/ui/verifier.wasm", "application/wasm"),
+    ];
+    for (uri, content_type) in expected {
+        let answer = send(get(uri)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        assert_eq!(answer.content_type(), content_type, "{uri}");
+        assert_eq!(answer.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert!(!answer.body.is_empty(), "{uri}");
+    }
+    let wasm = send(get("/ui/verifier.wasm")).await;
+    assert_eq!(&wasm.body[..4], b"\0asm", "a WebAssembly module");
+
+    // Every listed file is served, and an unchanged one revalidates to 304.
+    for path in ui::asset_paths() {
+        let uri = if path.is_empty() {
+            "/".to_owned()
+        } else {
+            format!("/ui/{path}")
+        };
+        let answer = send(get(&uri)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        let etag = answer.headers[header::ETAG].clone();
+        let request = Request::get(&uri)
+            .header(header::IF_NONE_MATCH, etag)
+            .body(Body::empty())
+            .unwrap();
+        let again = send(request).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{uri}");
+        assert!(again.body.is_empty(), "{uri}");
+        let request = Request::get(&uri)
+            .header(header::IF_NONE_MATCH, "\"other\"")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(request).await.status, StatusCode::OK, "{uri}");
+    }
 }
 
 // --- obligations -----------------------------------------------------------
