@@ -413,7 +413,8 @@ async fn bad_requests_get_specific_errors_and_change_nothing() {
             Some("from_height"),
         ),
         (format!("{url}/v1/nope"), 404, "route_not_found", None),
-        (format!("{url}/"), 404, "route_not_found", None),
+        // `/` is the explorer; any other path outside the API is unknown.
+        (format!("{url}/nope"), 404, "route_not_found", None),
     ];
     for (target, status, code, field) in reads {
         let problem = get(&http, target).await.problem(*status, code);
