@@ -15,7 +15,6 @@ use crate::receipt::{
 use crate::statement;
 use crate::validators::ValidatorPath;
 use cityledger_types::block::{outcome_leaf, tx_leaf};
-use cityledger_types::credential::CredentialRecord;
 use cityledger_types::history::HistoryRecord;
 use cityledger_types::limits::STREAM_MESSAGE_BYTES_MAX;
 use cityledger_types::merkle::{self, InclusionProof};
@@ -198,13 +197,8 @@ pub fn balance_claim(
 ) -> Result<BalanceClaim, AssembleError> {
     let currency = currency_fact(state, code)?;
     let key = StateKey::Balance(address, code.clone()).to_bytes();
-    let balance: Option<BalanceRecord> = state
-        .get(&key)
-        .map(borsh::from_slice)
-        .transpose()
-        .map_err(|_| AssembleError::CorruptState {
-            what: format!("the {code} balance of {address}"),
-        })?;
+    let balance: Option<BalanceRecord> =
+        state_entry(state, &key, || format!("the {code} balance of {address}"))?;
     Ok(BalanceClaim {
         address,
         currency,
@@ -220,13 +214,7 @@ pub fn obligation_claim(
     id: Digest,
 ) -> Result<ObligationClaim, AssembleError> {
     let key = StateKey::Obligation(id).to_bytes();
-    let record: Option<ObligationRecord> = state
-        .get(&key)
-        .map(borsh::from_slice)
-        .transpose()
-        .map_err(|_| AssembleError::CorruptState {
-            what: format!("obligation {id}"),
-        })?;
+    let record: Option<ObligationRecord> = state_entry(state, &key, || format!("obligation {id}"))?;
     let currency = record
         .as_ref()
         .map(|record| currency_fact(state, &record.currency))
@@ -247,16 +235,9 @@ pub fn credential_claim(
     moment: Option<FinalizedBlock>,
 ) -> Result<CredentialClaim, AssembleError> {
     let key = StateKey::Credential(id).to_bytes();
-    let record: Option<CredentialRecord> = state
-        .get(&key)
-        .map(borsh::from_slice)
-        .transpose()
-        .map_err(|_| AssembleError::CorruptState {
-            what: format!("credential {id}"),
-        })?;
     Ok(CredentialClaim {
         id,
-        record,
+        record: state_entry(state, &key, || format!("credential {id}"))?,
         proof: state.prove(&key),
         moment,
     })

@@ -398,11 +398,7 @@ fn verify_tx(claim: &TxClaim, header: &BlockHeader) -> Result<String, VerifyErro
 fn verify_balance(claim: &BalanceClaim, header: &BlockHeader) -> Result<String, VerifyError> {
     verify_currencies(std::slice::from_ref(&claim.currency), header)?;
     let key = StateKey::Balance(claim.address, claim.currency.code().clone());
-    let value = claim
-        .balance
-        .as_ref()
-        .map(cityledger_types::encoding::encode);
-    verify_entry(&claim.proof, header, &key, value.as_deref(), || {
+    verify_record_entry(&claim.proof, header, &key, claim.balance.as_ref(), || {
         format!("the {} balance of {}", claim.currency.code(), claim.address)
     })?;
     Ok(statement::balance(claim, header))
@@ -420,15 +416,11 @@ fn verify_obligation(claim: &ObligationClaim, header: &BlockHeader) -> Result<St
             });
         }
     }
-    let value = claim
-        .record
-        .as_ref()
-        .map(cityledger_types::encoding::encode);
-    verify_entry(
+    verify_record_entry(
         &claim.proof,
         header,
         &StateKey::Obligation(claim.id),
-        value.as_deref(),
+        claim.record.as_ref(),
         || format!("obligation {}", claim.id),
     )?;
     Ok(statement::obligation(claim, header))
@@ -439,15 +431,11 @@ fn verify_credential(
     header: &BlockHeader,
     set: &ValidatorSet,
 ) -> Result<String, VerifyError> {
-    let value = claim
-        .record
-        .as_ref()
-        .map(cityledger_types::encoding::encode);
-    verify_entry(
+    verify_record_entry(
         &claim.proof,
         header,
         &StateKey::Credential(claim.id),
-        value.as_deref(),
+        claim.record.as_ref(),
         || format!("credential {}", claim.id),
     )?;
     if let Some(moment) = &claim.moment {
@@ -473,30 +461,22 @@ fn verify_credential(
 }
 
 fn verify_record(claim: &RecordClaim, header: &BlockHeader) -> Result<String, VerifyError> {
-    let value = claim
-        .record
-        .as_ref()
-        .map(cityledger_types::encoding::encode);
-    verify_entry(
+    verify_record_entry(
         &claim.proof,
         header,
         &StateKey::Record(claim.id),
-        value.as_deref(),
+        claim.record.as_ref(),
         || format!("record {}", claim.id),
     )?;
     Ok(statement::record(claim, header))
 }
 
 fn verify_batch_entry(claim: &BatchClaim, header: &BlockHeader) -> Result<(), VerifyError> {
-    let value = claim
-        .record
-        .as_ref()
-        .map(cityledger_types::encoding::encode);
-    verify_entry(
+    verify_record_entry(
         &claim.proof,
         header,
         &StateKey::Batch(claim.id),
-        value.as_deref(),
+        claim.record.as_ref(),
         || format!("batch {}", claim.id),
     )
 }
@@ -563,6 +543,18 @@ pub fn verify_entry(
             what: what(),
             source,
         })
+}
+
+/// [`verify_entry`] for a typed record, present or proven absent.
+fn verify_record_entry<T: borsh::BorshSerialize>(
+    proof: &StateProof,
+    header: &BlockHeader,
+    key: &StateKey,
+    record: Option<&T>,
+    what: impl FnOnce() -> String,
+) -> Result<(), VerifyError> {
+    let value = record.map(cityledger_types::encoding::encode);
+    verify_entry(proof, header, key, value.as_deref(), what)
 }
 
 /// The single-byte changes of `receipt`'s binary form (each byte XORed
