@@ -818,7 +818,11 @@ export async function search(container, _params, query) {
   page(container, 'Search', body);
   await fill(body, async () => {
     if (!text.trim()) return h('p', { class: 'empty' }, 'Type a height, hash, address or id in the search box.');
+    const asked = location.hash;
     const route = await resolveSearch(text);
+    // A slow lookup must not pull the reader back from a newer search or
+    // page they moved to while it ran.
+    if (location.hash !== asked) return loading();
     if (route) {
       location.replace(`#${route}`);
       return loading();

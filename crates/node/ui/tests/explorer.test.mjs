@@ -231,6 +231,9 @@ test('a transfer made with the CLI shows up in the explorer', { timeout: TEST_MS
   await snapshot(detail, 'transaction', /Transaction/);
 
   // Search by hash leads to it; by address to the account.
+  // The detail page is already at the hash's route, so leave it first: the
+  // wait then sees the search's own move.
+  await detail.goto(`${url}/#/txs`);
   await detail.fill('#search-input', paidHash);
   await detail.press('#search-input', 'Enter');
   await detail.waitForURL(`**/#/txs/${paidHash}`);
