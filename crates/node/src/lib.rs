@@ -22,6 +22,7 @@ pub mod network;
 pub mod receipts;
 pub mod record_indexes;
 pub mod rest;
+pub mod safety_indexes;
 pub mod service;
 #[cfg(test)]
 mod test_support;

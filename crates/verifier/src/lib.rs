@@ -34,8 +34,8 @@ pub use checkpoint::{
     verify_consistency,
 };
 pub use receipt::{
-    BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock,
-    FramedDecodeError, ObligationClaim, Receipt, TxClaim,
+    BalanceClaim, CaseItemClaim, Claim, CredentialClaim, CurrencyFact, CustodyClaim, Finality,
+    FinalizedBlock, FramedDecodeError, ObligationClaim, Receipt, TxClaim,
 };
 pub use validators::{SetTransition, TrustAnchor, ValidatorPath, ValidatorSet};
 pub use verify::{Verified, VerifyError, verify};

@@ -7,14 +7,15 @@
 
 use crate::certificate::{CertificateError, quorum, verify_certificate};
 use crate::receipt::{
-    BalanceClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock, ObligationClaim,
-    Receipt, TxClaim,
+    BalanceClaim, CaseItemClaim, Claim, CredentialClaim, CurrencyFact, CustodyClaim, Finality,
+    FinalizedBlock, ObligationClaim, Receipt, TxClaim,
 };
 use crate::statement;
 use crate::validators::{PathError, TrustAnchor, TrustedPath, ValidatorPath, ValidatorSet};
 use cityledger_types::block::{outcome_leaf, tx_leaf};
 use cityledger_types::merkle::InclusionError;
 use cityledger_types::records::StateKey;
+use cityledger_types::safety::case_item_leaf;
 use cityledger_types::smt::{ProofError, StateProof};
 use cityledger_types::{BlockHeader, Digest, Height, PublicKey};
 use serde::Serialize;
@@ -180,6 +181,12 @@ pub enum VerifyError {
         /// The history's length.
         leaf_count: u64,
     },
+    /// A bundle item's inclusion proof does not hold under its version.
+    #[error("the item is not where the receipt says in the case bundle: {reason}")]
+    CaseItem {
+        /// What is wrong.
+        reason: String,
+    },
     /// The plain words differ from the claim.
     #[error("the receipt's statement does not match its claim; the claim says: {expected}")]
     StatementMismatch {
@@ -198,6 +205,8 @@ pub fn verify(receipt: &Receipt, anchor: &TrustAnchor) -> Result<Verified, Verif
         Claim::Balance(claim) => ("balance", verify_balance(claim, header)?),
         Claim::Obligation(claim) => ("obligation", verify_obligation(claim, header)?),
         Claim::Credential(claim) => ("credential", verify_credential(claim, header, set)?),
+        Claim::Custody(claim) => ("custody", verify_custody(claim, header)?),
+        Claim::CaseItem(claim) => ("case_item", verify_case_item(claim, header)?),
     };
     if receipt.statement() != expected {
         return Err(VerifyError::StatementMismatch { expected });
@@ -420,6 +429,46 @@ fn verify_obligation(claim: &ObligationClaim, header: &BlockHeader) -> Result<St
         || format!("obligation {}", claim.id),
     )?;
     Ok(statement::obligation(claim, header))
+}
+
+fn verify_custody(claim: &CustodyClaim, header: &BlockHeader) -> Result<String, VerifyError> {
+    let value = claim
+        .record
+        .as_ref()
+        .map(cityledger_types::encoding::encode);
+    verify_entry(
+        &claim.proof,
+        header,
+        &StateKey::Custody(claim.id),
+        value.as_deref(),
+        || format!("custody of evidence {}", claim.id),
+    )?;
+    Ok(statement::custody(claim, header))
+}
+
+fn verify_case_item(claim: &CaseItemClaim, header: &BlockHeader) -> Result<String, VerifyError> {
+    verify_entry(
+        &claim.proof,
+        header,
+        &StateKey::CaseVersion(claim.case, claim.version),
+        Some(&cityledger_types::encoding::encode(&claim.record)),
+        || format!("version {} of case {}", claim.version, claim.case),
+    )?;
+    if claim.inclusion.leaf_count != claim.record.item_count {
+        return Err(VerifyError::CaseItem {
+            reason: format!(
+                "the proof is for a bundle of {} items; version {} has {}",
+                claim.inclusion.leaf_count, claim.version, claim.record.item_count
+            ),
+        });
+    }
+    claim
+        .inclusion
+        .verify(&case_item_leaf(&claim.item), &claim.record.root)
+        .map_err(|error| VerifyError::CaseItem {
+            reason: error.to_string(),
+        })?;
+    Ok(statement::case_item(claim, header))
 }
 
 fn verify_credential(
