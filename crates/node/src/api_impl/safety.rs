@@ -10,6 +10,7 @@ use super::credentials::listing_page;
 use super::internal;
 use super::obligations::Snapshot;
 use super::records::record;
+use crate::limits::READ_SKEW_MS_MAX;
 use crate::rest::{ApiError, SignedReader};
 use crate::safety_indexes;
 use cityledger_api::problem::code;
@@ -24,9 +25,6 @@ use cityledger_types::safety::{
     AlertRecord, CaseRecord, CaseVersionRecord, CustodyRecord, IncidentRecord,
 };
 use cityledger_types::{Digest, OrgName, PublicKey};
-
-/// How far a signed read's clock may be from the node's, in ms.
-pub const READ_SKEW_MS_MAX: u64 = 5 * 60 * 1000;
 
 /// Refuses a read signed too far from the node's clock `now_ms` (a
 /// replayed or pre-signed request).
