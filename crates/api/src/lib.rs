@@ -24,6 +24,7 @@ pub mod obligation;
 pub mod problem;
 pub mod receipt;
 pub mod record;
+pub mod safety;
 pub mod status;
 pub mod stream;
 pub mod tx;
@@ -45,6 +46,10 @@ pub use receipt::{CheckpointView, ConsistencyProofView, ReceiptView};
 pub use record::{
     AccessView, AccessesPage, AnchorRecordRequest, BatchProof, DeviceView, DevicesPage, GrantView,
     RecordContentView, RecordKeysRequest, RecordView, RecordsPage,
+};
+pub use safety::{
+    AlertView, AlertsPage, CaseView, EvidenceView, ExamResultView, ExamResultsPage, ExamView,
+    IncidentView, IncidentsPage,
 };
 pub use status::{EquivocationView, HealthView, StatusView, ValidatorView};
 pub use stream::{StreamEvent, StreamEventItem};
@@ -150,6 +155,21 @@ use utoipa::OpenApi;
         BatchProof,
         record::RecordOpView,
         record::DeviceOpView,
+        AlertView,
+        AlertsPage,
+        IncidentView,
+        IncidentsPage,
+        safety::IncidentUpdateView,
+        safety::ShareView,
+        EvidenceView,
+        safety::CustodyEventView,
+        CaseView,
+        safety::CaseVersionView,
+        ExamView,
+        ExamResultView,
+        ExamResultsPage,
+        safety::SafetyOpView,
+        safety::EducationOpView,
     ))
 )]
 pub struct ApiDoc;

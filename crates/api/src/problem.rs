@@ -142,6 +142,31 @@ pub mod code {
     /// A consistency proof was asked for an old height that is not below
     /// the new one (one block needs no proof).
     pub const HEIGHTS_OUT_OF_ORDER: &str = "heights_out_of_order";
+    /// No incident with that id exists.
+    pub const INCIDENT_NOT_FOUND: &str = "incident_not_found";
+    /// The reader is a member of no agency the incident is shared with.
+    pub const INCIDENT_NOT_SHARED: &str = "incident_not_shared";
+    /// A read that must be signed carries no signature headers.
+    pub const UNSIGNED_READ: &str = "unsigned_read";
+    /// A signed read's headers are malformed or its signature does not
+    /// verify.
+    pub const BAD_READ_SIGNATURE: &str = "bad_read_signature";
+    /// A signed read's time is too far from the node's clock.
+    pub const STALE_READ: &str = "stale_read";
+    /// No evidence item with that id exists.
+    pub const EVIDENCE_NOT_FOUND: &str = "evidence_not_found";
+    /// No case with that id exists.
+    pub const CASE_NOT_FOUND: &str = "case_not_found";
+    /// The case, its version or the item in it does not exist.
+    pub const CASE_ITEM_NOT_FOUND: &str = "case_item_not_found";
+    /// No exam with that id exists.
+    pub const EXAM_NOT_FOUND: &str = "exam_not_found";
+    /// A severity is not `info`, `minor`, `major` or `critical`.
+    pub const BAD_SEVERITY: &str = "bad_severity";
+    /// An area code is malformed.
+    pub const BAD_AREA: &str = "bad_area";
+    /// A case version is not a number from 1.
+    pub const BAD_VERSION: &str = "bad_version";
 }
 
 /// An RFC 9457 problem document.

@@ -372,6 +372,10 @@ pub enum ActionView {
     Record(crate::record::RecordOpView),
     /// A device operation, tagged by `op`.
     Device(crate::record::DeviceOpView),
+    /// A public safety operation, tagged by `op`.
+    Safety(crate::safety::SafetyOpView),
+    /// An education operation, tagged by `op`.
+    Education(crate::safety::EducationOpView),
 }
 
 /// The `kind` tag that [`ActionView`] gives `action`, without rendering
@@ -397,6 +401,8 @@ pub fn action_kind(action: &Action) -> &'static str {
         Action::Credential(_) => "credential",
         Action::Record(_) => "record",
         Action::Device(_) => "device",
+        Action::Safety(_) => "safety",
+        Action::Education(_) => "education",
     }
 }
 
@@ -502,6 +508,8 @@ impl From<&Action> for ActionView {
             Action::Credential(op) => ActionView::Credential(op.into()),
             Action::Record(op) => ActionView::Record(op.into()),
             Action::Device(op) => ActionView::Device(op.into()),
+            Action::Safety(op) => ActionView::Safety(op.into()),
+            Action::Education(op) => ActionView::Education(op.into()),
         }
     }
 }

@@ -10,6 +10,7 @@ mod obligation;
 mod printable;
 mod receipts;
 mod record;
+mod safety;
 mod simulate;
 mod testnet;
 
@@ -59,7 +60,7 @@ enum Command {
         /// Number of validators.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=64))]
         validators: u16,
-        /// Organisations, comma separated; defaults to the six city agencies.
+        /// Organisations, comma separated; defaults to the eight city agencies.
         #[arg(long, value_delimiter = ',')]
         organisations: Option<Vec<String>>,
         /// First port; validator i uses base+2i for the API and base+2i+1 for p2p.
@@ -127,6 +128,21 @@ enum Command {
     /// Streams of device messages anchored in batches, each message provable.
     #[command(subcommand)]
     Stream(record::StreamCommand),
+    /// Alerts raised by registered cameras and sensors.
+    #[command(subcommand)]
+    Alert(safety::AlertCommand),
+    /// Incidents opened by an agency, updated and shared with others.
+    #[command(subcommand)]
+    Incident(safety::IncidentCommand),
+    /// Evidence items and their chain of custody between agencies.
+    #[command(subcommand)]
+    Evidence(safety::EvidenceCommand),
+    /// Case bundles: ordered, Merkle-committed lists of evidence items.
+    #[command(subcommand)]
+    Case(safety::CaseCommand),
+    /// Exams with answers committed before the deadline and revealed after.
+    #[command(subcommand)]
+    Exam(safety::ExamCommand),
 }
 
 #[derive(Subcommand)]
@@ -234,6 +250,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Record(command) => record::run_record(command, json),
         Command::Device(command) => record::run_device(command, json),
         Command::Stream(command) => record::run_stream(command, json),
+        Command::Alert(command) => safety::run_alert(command, json),
+        Command::Incident(command) => safety::run_incident(command, json),
+        Command::Evidence(command) => safety::run_evidence(command, json),
+        Command::Case(command) => safety::run_case(command, json),
+        Command::Exam(command) => safety::run_exam(command, json),
     }
 }
 

@@ -30,7 +30,7 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// How long a record transaction may wait for inclusion, in ms.
-const TX_LIFETIME_MS: u64 = 5 * 60 * 1000;
+pub(crate) const TX_LIFETIME_MS: u64 = 5 * 60 * 1000;
 /// Longest message line `stream anchor` takes, in bytes.
 /// Most messages one `stream anchor` file holds: a hundred full batches.
 const STREAM_MESSAGES_MAX: usize = 100 * BATCH_MESSAGES_MAX;
@@ -389,16 +389,16 @@ pub fn run_device(command: DeviceCommand, json: bool) -> Result<()> {
     }
 }
 
-fn client(node: &str) -> Result<Client> {
+pub(crate) fn client(node: &str) -> Result<Client> {
     Client::new(node).with_context(|| format!("--node {node}"))
 }
 
-fn digest(text: &str, what: &str) -> Result<Digest> {
+pub(crate) fn digest(text: &str, what: &str) -> Result<Digest> {
     Digest::from_hex(text).with_context(|| format!("{what} must be 64 hex characters"))
 }
 
 /// A party named on the command line: a key name in the home, or its hex.
-fn party_key(home: &Home, text: &str) -> Result<PublicKey> {
+pub(crate) fn party_key(home: &Home, text: &str) -> Result<PublicKey> {
     if let Ok(key) = PublicKey::from_hex(text) {
         return Ok(key);
     }
@@ -409,7 +409,11 @@ fn party_key(home: &Home, text: &str) -> Result<PublicKey> {
 }
 
 /// Prints `value` as JSON, or the human line.
-fn done(json: bool, value: serde_json::Value, line: impl FnOnce() -> String) -> Result<()> {
+pub(crate) fn done(
+    json: bool,
+    value: serde_json::Value,
+    line: impl FnOnce() -> String,
+) -> Result<()> {
     if json {
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
@@ -419,7 +423,7 @@ fn done(json: bool, value: serde_json::Value, line: impl FnOnce() -> String) -> 
 }
 
 /// Fails unless `status` is finalized and applied.
-fn require_applied(status: &TxStatusView) -> Result<()> {
+pub(crate) fn require_applied(status: &TxStatusView) -> Result<()> {
     match status {
         TxStatusView::Finalized {
             outcome: cityledger_client::api::OutcomeView::Applied,
@@ -435,14 +439,14 @@ fn require_applied(status: &TxStatusView) -> Result<()> {
     }
 }
 
-fn submit(args: &SignerArgs, action: Action) -> Result<TxStatusView> {
+pub(crate) fn submit(args: &SignerArgs, action: Action) -> Result<TxStatusView> {
     let (_, status) = Signing::new(args)?.submit_action(action)?;
     Ok(status)
 }
 
 /// Signs `action` with a fresh client id (commands that send several
 /// transactions cannot reuse `--id`).
-fn sign_fresh(signing: &Signing, action: Action) -> SignedTx {
+pub(crate) fn sign_fresh(signing: &Signing, action: Action) -> SignedTx {
     sign_tx(
         &signing.key,
         signing.genesis.chain_id.clone(),
@@ -452,14 +456,18 @@ fn sign_fresh(signing: &Signing, action: Action) -> SignedTx {
     )
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     use rand::RngCore;
     let mut bytes = [0u8; N];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     bytes
 }
 
-fn wrap_for(data_key: &[u8; 32], reader: &PublicKey, blob_digest: &Digest) -> Result<WrappedKey> {
+pub(crate) fn wrap_for(
+    data_key: &[u8; 32],
+    reader: &PublicKey,
+    blob_digest: &Digest,
+) -> Result<WrappedKey> {
     // The ephemeral secret is a fresh ed25519 seed's worth of randomness;
     // X25519 clamps it.
     sealed::wrap_key(
@@ -472,7 +480,7 @@ fn wrap_for(data_key: &[u8; 32], reader: &PublicKey, blob_digest: &Digest) -> Re
     .with_context(|| format!("wrap the data key for {reader}"))
 }
 
-fn metadata(pairs: &[String]) -> Result<Reference> {
+pub(crate) fn metadata(pairs: &[String]) -> Result<Reference> {
     let mut fields = Vec::with_capacity(pairs.len());
     for pair in pairs {
         let (key, value) = pair
@@ -575,7 +583,7 @@ fn anchor(args: AnchorArgs, needs_recipient: bool, json: bool) -> Result<()> {
 }
 
 /// How long to wait for a record transaction's finality, in ms.
-const FINALITY_WAIT_MS: u64 = 60_000;
+pub(crate) const FINALITY_WAIT_MS: u64 = 60_000;
 
 /// What a fetch ended in.
 enum Fetched {
@@ -768,7 +776,7 @@ fn grant(args: GrantArgs, json: bool) -> Result<()> {
 
 /// Wraps the data key of `record` for `reader` and hands it to the node;
 /// the signer opens its own wrapped key first (an access the chain logs).
-fn share_key(signing: &Signing, record: Digest, reader: &PublicKey) -> Result<()> {
+pub(crate) fn share_key(signing: &Signing, record: Digest, reader: &PublicKey) -> Result<()> {
     let view = match fetch_content(signing, record, None)? {
         Fetched::Opened { view, .. } => view,
         Fetched::Refused(access) => bail!(

@@ -37,7 +37,7 @@ pub struct TestnetArgs {
     /// First port; validator i uses base+2i for the API and base+2i+1 for p2p.
     #[arg(long, default_value_t = 26600)]
     base_port: u16,
-    /// Organisations, comma separated; defaults to the six city agencies.
+    /// Organisations, comma separated; defaults to the eight city agencies.
     #[arg(long, value_delimiter = ',')]
     organisations: Option<Vec<String>>,
     /// Chain id of a new network.

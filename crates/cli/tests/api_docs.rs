@@ -27,9 +27,6 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/genesis"),
 ];
 
-/// Most bytes read from an event stream before giving up.
-const STREAM_BYTES_MAX: usize = 4 * 1024 * 1024;
-
 /// Finalizes two transfers, one after the other, so that the chain has at
 /// least two blocks whatever its idle cadence.
 async fn two_blocks(node: &Node) {
@@ -136,7 +133,7 @@ async fn openapi_metrics_and_stream_are_served() {
 
     // The stream replays from height 1: block events with consecutive
     // heights, each with its height as the event id.
-    let events = read_events(&format!("{url}/v1/stream?from_height=1"), None, 2).await;
+    let events = read_sse_events(&format!("{url}/v1/stream?from_height=1"), None, 2).await;
     let heights: Vec<u64> = events.iter().map(|e| e.height).collect();
     assert_eq!(heights, [1, 2], "{events:#?}");
     for event in &events {
@@ -146,7 +143,7 @@ async fn openapi_metrics_and_stream_are_served() {
         assert!(event.data["tx_count"].is_u64(), "{:?}", event.data);
     }
     // Resuming after height 1 with Last-Event-ID starts at 2.
-    let resumed = read_events(&format!("{url}/v1/stream"), Some("1"), 1).await;
+    let resumed = read_sse_events(&format!("{url}/v1/stream"), Some("1"), 1).await;
     assert_eq!(resumed[0].height, 2, "{resumed:#?}");
     assert_eq!(resumed[0].data, events[1].data);
 }
@@ -244,111 +241,4 @@ fn metric_value(text: &str, name: &str) -> Option<f64> {
         })
         .and_then(|line| line.split_whitespace().nth(1))
         .and_then(|value| value.parse().ok())
-}
-
-/// One server-sent event.
-#[derive(Debug)]
-struct Event {
-    id: Option<String>,
-    name: Option<String>,
-    height: u64,
-    data: serde_json::Value,
-}
-
-/// Reads the first `count` events of the stream at `url`, within
-/// `WAIT_MAX` and `STREAM_BYTES_MAX`.
-async fn read_events(url: &str, last_event_id: Option<&str>, count: usize) -> Vec<Event> {
-    // The stream never ends by itself, so the request must not carry an
-    // overall timeout; each chunk read has its own deadline.
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .build()
-        .expect("HTTP client");
-    let mut request = http.get(url);
-    if let Some(id) = last_event_id {
-        request = request.header("Last-Event-ID", id);
-    }
-    let deadline = Instant::now() + WAIT_MAX;
-    let mut response = tokio::time::timeout(WAIT_MAX, request.send())
-        .await
-        .expect("stream response within the deadline")
-        .expect("GET /v1/stream");
-    assert_eq!(response.status(), 200, "{url}");
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        content_type.starts_with("text/event-stream"),
-        "{content_type}"
-    );
-    let mut buffer = String::new();
-    let mut events = Vec::new();
-    let mut read = 0usize;
-    while events.len() < count {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let chunk = tokio::time::timeout(remaining, response.chunk())
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "only {} of {count} events within {WAIT_MAX:?}",
-                    events.len()
-                )
-            })
-            .expect("read the stream")
-            .unwrap_or_else(|| panic!("the stream ended after {} events", events.len()));
-        read += chunk.len();
-        assert!(
-            read <= STREAM_BYTES_MAX,
-            "{read} bytes without {count} events"
-        );
-        buffer.push_str(std::str::from_utf8(&chunk).expect("the stream is UTF-8"));
-        // Events are separated by a blank line.
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            if let Some(event) = parse_event(&block) {
-                events.push(event);
-            }
-        }
-    }
-    events.truncate(count);
-    events
-}
-
-/// An event from its lines; `None` for a comment-only block (keep-alive).
-fn parse_event(block: &str) -> Option<Event> {
-    let mut id = None;
-    let mut name = None;
-    let mut data = String::new();
-    for line in block.lines() {
-        let (field, value) = line.split_once(':').unwrap_or((line, ""));
-        let value = value.strip_prefix(' ').unwrap_or(value);
-        match field {
-            "id" => id = Some(value.to_owned()),
-            "event" => name = Some(value.to_owned()),
-            "data" => {
-                if !data.is_empty() {
-                    data.push('\n');
-                }
-                data.push_str(value);
-            }
-            _ => {}
-        }
-    }
-    if data.is_empty() {
-        return None;
-    }
-    let data: serde_json::Value = serde_json::from_str(&data)
-        .unwrap_or_else(|e| panic!("event data is not JSON ({e}): {data}"));
-    let height = data["height"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("event without a height: {data}"));
-    Some(Event {
-        id,
-        name,
-        height,
-        data,
-    })
 }

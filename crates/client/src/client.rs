@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 /// connection pool.
 #[derive(Clone, Debug)]
 pub struct Client {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     base_url: Url,
 }
 
@@ -289,6 +289,15 @@ impl Client {
 
     pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, ClientError> {
         let response = self.http.get(url).send().await?;
+        read_answer(response).await
+    }
+
+    /// Sends a prepared request and reads its JSON answer.
+    pub(crate) async fn send_json<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ClientError> {
+        let response = request.send().await?;
         read_answer(response).await
     }
 

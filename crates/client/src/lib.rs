@@ -21,6 +21,7 @@ mod error;
 pub mod limits;
 mod obligations;
 mod records;
+mod safety;
 mod txs;
 
 pub use client::Client;

@@ -33,7 +33,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .map_or_else(|| temporary.path().to_path_buf(), std::path::PathBuf::from);
     let store: Arc<dyn Store> = Arc::new(FjallStore::open(&dir)?);
-    let admins = [1u8, 2, 3, 4, 5, 6].map(|seed| SecretKey::from_seed([seed; 32]).public_key());
+    let admins =
+        [1u8, 2, 3, 4, 5, 6, 7, 8].map(|seed| SecretKey::from_seed([seed; 32]).public_key());
     let validator = GenesisValidator {
         org: OrgName::new("treasury")?,
         key: SecretKey::from_seed([9; 32]).public_key(),

@@ -14,7 +14,7 @@
 use crate::limits::{
     RECENT_FINALIZED_STATES_MAX, RECENT_FINALIZED_WRITES_MAX, SPECULATIVE_BLOCKS_MAX,
 };
-use crate::{credential_indexes, history_index, indexes, record_indexes};
+use crate::{credential_indexes, history_index, indexes, record_indexes, safety_indexes};
 use cityledger_state::genesis::genesis_writes;
 use cityledger_state::{BlockEnv, Event, InvalidBlock, Mode, StateRead, WriteSet, execute_block};
 use cityledger_storage::{BlockCommit, Committed, Store, StoreError};
@@ -438,6 +438,7 @@ impl Chain {
             indexes::block_changes,
             credential_indexes::block_changes,
             record_indexes::block_changes,
+            safety_indexes::block_changes,
         ]
         .iter()
         .flat_map(|changes| {

@@ -132,7 +132,8 @@ mod tests {
     use std::sync::Arc;
 
     fn genesis() -> Genesis {
-        let admins = [1u8, 2, 3, 4, 5, 6].map(|seed| SecretKey::from_seed([seed; 32]).public_key());
+        let admins =
+            [1u8, 2, 3, 4, 5, 6, 7, 8].map(|seed| SecretKey::from_seed([seed; 32]).public_key());
         let validator = GenesisValidator {
             org: OrgName::new("treasury").expect("org"),
             key: SecretKey::from_seed([9; 32]).public_key(),

@@ -23,6 +23,7 @@ pub mod receipts;
 pub mod record_indexes;
 pub mod replication;
 pub mod rest;
+pub mod safety_indexes;
 pub mod service;
 #[cfg(test)]
 mod test_support;

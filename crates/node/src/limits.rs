@@ -44,3 +44,6 @@ pub const RECENT_FINALIZED_WRITES_MAX: usize = 50_000;
 /// Most blocks a node reads forward from a block without a certificate to
 /// find the certified descendant that proves it final.
 pub const RECEIPT_DESCENDANT_SCAN_MAX: usize = cityledger_verifier::limits::DESCENDANT_HEADERS_MAX;
+/// How far a signed read's clock may be from the node's, in ms: a read
+/// signed earlier (replayed) or later than that is refused (ADR 0008).
+pub const READ_SKEW_MS_MAX: u64 = 5 * 60 * 1000;

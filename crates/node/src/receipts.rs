@@ -1,6 +1,6 @@
 //! Receipts from this node's chain: a finalized transaction with its
-//! outcome, or a balance, an obligation or a credential at the finalized
-//! tip, assembled with the block's
+//! outcome, or a balance, an obligation, a credential, an evidence item's
+//! custody or a case-bundle item at the finalized tip, assembled with the block's
 //! certificate and the validator set into a `cityledger_verifier::Receipt`;
 //! and checkpoints with the consistency proofs between them.
 //!
@@ -321,6 +321,55 @@ pub fn credential_receipt(
         block,
         validator_path(chain),
     )?)
+}
+
+/// The receipt of the custody of evidence `id` (its whole chain of
+/// custody, or its absence) after the newest certified finalized block.
+pub fn custody_receipt(chain: &Chain, id: Digest) -> Result<Receipt, ReceiptError> {
+    let (executed, certificate) = certified_state(chain)?;
+    let claim = assemble::custody_claim(&executed.state, id)?;
+    let block = assemble::certified(executed.block.header.clone(), &certificate)?;
+    Ok(assemble::receipt(
+        Claim::Custody(Box::new(claim)),
+        block,
+        validator_path(chain),
+    )?)
+}
+
+/// The receipt that `item` is at its position in `version` of `case`
+/// (the newest version if `None`), after the newest certified finalized
+/// block; `Ok(None)` when the case, the version or the item is not there.
+pub fn case_item_receipt(
+    chain: &Chain,
+    case: Digest,
+    version: Option<u32>,
+    item: Digest,
+) -> Result<Option<Receipt>, ReceiptError> {
+    let (executed, certificate) = certified_state(chain)?;
+    let version = match version {
+        Some(version) => version,
+        None => {
+            let key = cityledger_types::records::StateKey::Case(case).to_bytes();
+            let Some(bytes) = executed.state.get(&key) else {
+                return Ok(None);
+            };
+            let record: cityledger_types::safety::CaseRecord =
+                borsh::from_slice(bytes).map_err(|e| ReceiptError::Corrupt {
+                    height: executed.block.header.height,
+                    reason: e.to_string(),
+                })?;
+            record.versions
+        }
+    };
+    let Some(claim) = assemble::case_item_claim(&executed.state, case, version, item)? else {
+        return Ok(None);
+    };
+    let block = assemble::certified(executed.block.header.clone(), &certificate)?;
+    Ok(Some(assemble::receipt(
+        Claim::CaseItem(Box::new(claim)),
+        block,
+        validator_path(chain),
+    )?))
 }
 
 /// The checkpoint of the newest finalized block that has a certificate of

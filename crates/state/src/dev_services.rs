@@ -1,7 +1,7 @@
 //! The citizen services and credential types of the development chain's
 //! agencies: transport renews driver licences, immigration renews
 //! passports and decides visas, health licenses professionals, education
-//! issues library cards.
+//! issues library cards and exam certificates.
 //!
 //! Data, not code: a real consortium writes its own in its genesis or
 //! defines them later by transaction.
@@ -10,7 +10,7 @@ use cityledger_types::credential::{FieldSpec, FieldSpecs, FieldType};
 use cityledger_types::genesis::{
     GenesisCredentialType, GenesisFee, GenesisService, ROLE_APPLICATIONS_DECIDE,
     ROLE_CREDENTIALS_ISSUE, ROLE_CREDENTIALS_RENEW, ROLE_CREDENTIALS_REVOKE,
-    ROLE_CREDENTIALS_SUSPEND,
+    ROLE_CREDENTIALS_SUSPEND, ROLE_EXAMS_GRADE,
 };
 use cityledger_types::limits::DAY_MS;
 use cityledger_types::{
@@ -135,10 +135,33 @@ pub fn dev_services(org: &str) -> Vec<GenesisService> {
         .collect()
 }
 
-/// The credential types a city organisation issues: those of its services,
-/// each once, with every credential role of the dev admin.
+/// The credential type an exam pass issues at the dev school.
+pub const DEV_EXAM_CERTIFICATE: &str = "exam_certificate";
+
+/// Credential types an organisation issues outside any service: the
+/// school's exam certificates, issued when a teacher grades a pass.
+fn credential_types_without_service(org: &str) -> &'static [&'static str] {
+    match org {
+        "education" => &[DEV_EXAM_CERTIFICATE],
+        _ => &[],
+    }
+}
+
+/// Roles the dev admin of an organisation holds besides the common ones:
+/// the school's admin is also its teacher, so it grades exams.
+pub fn dev_org_roles(org: &str) -> Vec<RoleName> {
+    match org {
+        "education" => vec![role(ROLE_EXAMS_GRADE)],
+        _ => Vec::new(),
+    }
+}
+
+/// The credential types a city organisation issues: those of its services
+/// and those issued outside a service, each once, with every credential
+/// role of the dev admin.
 pub fn dev_credential_types(org: &str) -> Vec<GenesisCredentialType> {
     let mut types: Vec<&str> = services_of(org).iter().map(|s| s.credential_type).collect();
+    types.extend(credential_types_without_service(org));
     types.dedup();
     types
         .into_iter()

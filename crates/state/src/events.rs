@@ -4,9 +4,10 @@
 use cityledger_types::device::{DeviceStatus, DeviceType};
 use cityledger_types::obligation::{AppealDecision, ObligationStatus};
 use cityledger_types::record::GrantScope;
+use cityledger_types::safety::{EvidenceLink, IncidentStatus, MediaKind, Severity};
 use cityledger_types::{
-    Address, Amount, CredentialType, CurrencyCode, Digest, KindName, OrgName, PublicKey,
-    RecordType, RejectCode, RoleName, ServiceName,
+    Address, Amount, AreaCode, CourseName, CredentialType, CurrencyCode, Digest, EventKind,
+    KindName, OrgName, PublicKey, RecordType, RejectCode, RoleName, ServiceName, UnitName,
 };
 use serde::Serialize;
 
@@ -422,6 +423,200 @@ pub enum Event {
         /// How many messages.
         message_count: u32,
     },
+    /// A device raised an alert.
+    AlertRaised {
+        /// The alert's id.
+        alert: Digest,
+        /// The device's key.
+        device: PublicKey,
+        /// Its organisation.
+        org: OrgName,
+        /// What was detected.
+        kind: EventKind,
+        /// How severe.
+        severity: Severity,
+        /// Where.
+        area: AreaCode,
+        /// The device's organisation, then those notified.
+        orgs: Vec<OrgName>,
+    },
+    /// An agency opened an incident.
+    IncidentOpened {
+        /// The incident's id.
+        incident: Digest,
+        /// The opening agency.
+        org: OrgName,
+        /// What happened.
+        kind: EventKind,
+        /// How severe.
+        severity: Severity,
+        /// Where.
+        area: AreaCode,
+        /// The agencies that see it.
+        orgs: Vec<OrgName>,
+    },
+    /// An update was recorded on an incident.
+    IncidentUpdated {
+        /// The incident.
+        incident: Digest,
+        /// The opening agency.
+        org: OrgName,
+        /// The agency that recorded the update.
+        by_org: OrgName,
+        /// Its position among the incident's updates.
+        update: u32,
+        /// The status after it.
+        status: IncidentStatus,
+        /// The severity after it.
+        severity: Severity,
+        /// The area after it.
+        area: AreaCode,
+        /// Units dispatched with it.
+        units: Vec<UnitName>,
+        /// The agencies that see it.
+        orgs: Vec<OrgName>,
+    },
+    /// An incident was shared with another agency.
+    IncidentShared {
+        /// The incident.
+        incident: Digest,
+        /// The opening agency.
+        org: OrgName,
+        /// The agency it is now shared with.
+        with: OrgName,
+        /// Its severity.
+        severity: Severity,
+        /// Its area.
+        area: AreaCode,
+        /// The agencies that see it.
+        orgs: Vec<OrgName>,
+    },
+    /// An incident was closed.
+    IncidentClosed {
+        /// The incident.
+        incident: Digest,
+        /// The opening agency.
+        org: OrgName,
+        /// Its severity.
+        severity: Severity,
+        /// Its area.
+        area: AreaCode,
+        /// The agencies that see it.
+        orgs: Vec<OrgName>,
+    },
+    /// An evidence item was anchored and its custody opened.
+    EvidenceAdded {
+        /// The item (its record's id).
+        evidence: Digest,
+        /// The custodian agency.
+        org: OrgName,
+        /// What it belongs to.
+        link: EvidenceLink,
+        /// What the media are.
+        media_kind: MediaKind,
+        /// Where they were captured.
+        area: AreaCode,
+        /// The agencies concerned.
+        orgs: Vec<OrgName>,
+    },
+    /// A custodian offered an evidence item to another agency.
+    HandoverOffered {
+        /// The item.
+        evidence: Digest,
+        /// The custodian agency.
+        org: OrgName,
+        /// The receiving agency.
+        to: OrgName,
+        /// The receiver's account.
+        receiver: Address,
+        /// Both agencies.
+        orgs: Vec<OrgName>,
+    },
+    /// The receiver accepted an evidence item: custody moved.
+    HandoverAccepted {
+        /// The item.
+        evidence: Digest,
+        /// The new custodian.
+        org: OrgName,
+        /// The former custodian.
+        from: OrgName,
+        /// Both agencies.
+        orgs: Vec<OrgName>,
+    },
+    /// A case was created.
+    CaseCreated {
+        /// The case's id.
+        case: Digest,
+        /// Its agency.
+        org: OrgName,
+        /// The incident it is about, if any.
+        incident: Option<Digest>,
+    },
+    /// Items were appended to a case: a new version of its bundle.
+    CaseVersioned {
+        /// The case.
+        case: Digest,
+        /// Its agency.
+        org: OrgName,
+        /// The new version, from 1.
+        version: u32,
+        /// Items in it.
+        item_count: u32,
+        /// Its bundle root.
+        root: Digest,
+    },
+    /// A school defined an exam.
+    ExamCreated {
+        /// The exam's id.
+        exam: Digest,
+        /// The school.
+        org: OrgName,
+        /// The course.
+        course: CourseName,
+        /// When commitments open, ms.
+        opens_at_ms: u64,
+        /// The deadline, ms.
+        deadline_ms: u64,
+    },
+    /// A student committed to answers.
+    AnswersCommitted {
+        /// The exam.
+        exam: Digest,
+        /// The school.
+        org: OrgName,
+        /// The student's account.
+        student: Address,
+        /// The student's key, which the entry is stored under.
+        student_key: PublicKey,
+        /// The commitment.
+        commitment: Digest,
+    },
+    /// A student revealed the answers as a record.
+    AnswersRevealed {
+        /// The exam.
+        exam: Digest,
+        /// The school.
+        org: OrgName,
+        /// The student's account.
+        student: Address,
+        /// The answers' record.
+        record: Digest,
+    },
+    /// A teacher graded a student's answers.
+    ExamGraded {
+        /// The exam.
+        exam: Digest,
+        /// The school.
+        org: OrgName,
+        /// The student's account.
+        student: Address,
+        /// The score.
+        score: u32,
+        /// Whether it passes.
+        passed: bool,
+        /// The certificate issued, if any.
+        credential: Option<Digest>,
+    },
 }
 
 impl Event {
@@ -462,6 +657,9 @@ impl Event {
             Event::GrantCreated { owner, reader, .. }
             | Event::GrantRevoked { owner, reader, .. }
             | Event::RecordAccessed { owner, reader, .. } => dedup_pair(*owner, *reader),
+            Event::AnswersCommitted { student, .. }
+            | Event::AnswersRevealed { student, .. }
+            | Event::ExamGraded { student, .. } => vec![*student],
             _ => Vec::new(),
         }
     }
@@ -508,6 +706,20 @@ impl Event {
             Event::DeviceRegistered { org, .. }
             | Event::DeviceStatusChanged { org, .. }
             | Event::BatchAnchored { org, .. } => Some(org),
+            Event::AlertRaised { org, .. }
+            | Event::IncidentOpened { org, .. }
+            | Event::IncidentUpdated { org, .. }
+            | Event::IncidentShared { org, .. }
+            | Event::IncidentClosed { org, .. }
+            | Event::EvidenceAdded { org, .. }
+            | Event::HandoverOffered { org, .. }
+            | Event::HandoverAccepted { org, .. }
+            | Event::CaseCreated { org, .. }
+            | Event::CaseVersioned { org, .. }
+            | Event::ExamCreated { org, .. }
+            | Event::AnswersCommitted { org, .. }
+            | Event::AnswersRevealed { org, .. }
+            | Event::ExamGraded { org, .. } => Some(org),
             _ => None,
         }
     }
@@ -519,6 +731,9 @@ impl Event {
             | Event::RecordAcknowledged { record, .. }
             | Event::RecordAccessed { record, .. }
             | Event::RecordErased { record, .. } => Some(*record),
+            Event::EvidenceAdded { evidence, .. }
+            | Event::HandoverOffered { evidence, .. }
+            | Event::HandoverAccepted { evidence, .. } => Some(*evidence),
             Event::GrantCreated {
                 scope: GrantScope::Record(record),
                 ..

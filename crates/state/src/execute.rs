@@ -10,7 +10,9 @@ use crate::audit::assert_balanced;
 use crate::events::Event;
 use crate::outcome::Rejection;
 use crate::view::{Layer, StateRead, WriteSet};
-use crate::{applications, credentials, devices, governance, ledger, obligations, records};
+use crate::{
+    applications, credentials, devices, education, governance, ledger, obligations, records, safety,
+};
 use cityledger_types::history::{self, HistoryRecord};
 use cityledger_types::limits::{CHARGES_PER_BLOCK_MAX, TX_EXPIRY_HORIZON_MS_MAX};
 use cityledger_types::records::{ChainRecord, StateKey, TxIdRecord};
@@ -301,6 +303,14 @@ fn apply_action(
         Action::Device(op) => {
             let context = op_context(env, signer, hash);
             devices::apply(layer, &context, env.height, op, events).map_err(|r| (0, r))
+        }
+        Action::Safety(op) => {
+            let context = op_context(env, signer, hash);
+            safety::apply(layer, &context, env.height, op, events).map_err(|r| (0, r))
+        }
+        Action::Education(op) => {
+            let context = op_context(env, signer, hash);
+            education::apply(layer, &context, env.height, op, events).map_err(|r| (0, r))
         }
     }
 }

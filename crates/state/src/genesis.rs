@@ -376,13 +376,15 @@ fn write_services(layer: &mut Layer<'_>, org: &cityledger_types::genesis::Genesi
 }
 
 /// The organisations of the development chain, in order.
-pub const DEV_ORGS: [&str; 6] = [
+pub const DEV_ORGS: [&str; 8] = [
     "treasury",
     "transport",
     "health",
     "police",
     "immigration",
     "education",
+    "fire",
+    "prosecutor",
 ];
 
 /// The kinds of obligation a city organisation issues at genesis, by its
@@ -448,6 +450,7 @@ pub fn consortium_genesis(
                 role(ROLE_OBLIGATIONS_DECIDE),
             ];
             roles.extend(crate::dev_services::dev_service_roles());
+            roles.extend(crate::dev_services::dev_org_roles(org.as_str()));
             let mut accounts = vec![account("main", 0)];
             if index == issuer {
                 roles.push(role(ROLE_LEDGER_ISSUE));
@@ -485,12 +488,12 @@ pub fn consortium_genesis(
     }
 }
 
-/// The development genesis: [`consortium_genesis`] over the six city
+/// The development genesis: [`consortium_genesis`] over the city
 /// organisations of [`DEV_ORGS`]; `admins` gives their admin keys in order.
 pub fn dev_genesis(
     chain_id: cityledger_types::ChainId,
     genesis_time_ms: u64,
-    admins: &[cityledger_types::PublicKey; 6],
+    admins: &[cityledger_types::PublicKey; DEV_ORGS.len()],
     validators: Vec<cityledger_types::genesis::GenesisValidator>,
 ) -> Genesis {
     let orgs: Vec<_> = DEV_ORGS

@@ -6,7 +6,7 @@
 //! map, so every validator computes the same state root.
 //!
 //! Domains (`governance`, `ledger`, `obligations`, `applications`,
-//! `credentials`, `records`, `devices`) are sibling modules of the same shape:
+//! `credentials`, `records`, `devices`, `safety`, `education`) are sibling modules of the same shape:
 //! an `apply` for their operations, the state keys they own, their checks.
 
 pub mod applications;
@@ -14,6 +14,7 @@ pub mod audit;
 pub mod credentials;
 pub mod dev_services;
 pub mod devices;
+pub mod education;
 pub mod events;
 pub mod execute;
 pub mod genesis;
@@ -22,6 +23,7 @@ pub mod ledger;
 pub mod obligations;
 pub mod outcome;
 pub mod records;
+pub mod safety;
 pub mod view;
 
 pub use events::Event;

@@ -44,6 +44,14 @@ pub const ROLE_RECORDS_ERASE: &str = "records.erase";
 /// Role that registers, suspends and retires the organisation's devices
 /// (admins may too).
 pub const ROLE_DEVICES_MANAGE: &str = "devices.manage";
+/// Role that opens, updates, shares and closes incidents of its agency.
+pub const ROLE_INCIDENTS_RESPOND: &str = "incidents.respond";
+/// Role that adds evidence, hands it over and accepts it, and builds cases.
+pub const ROLE_EVIDENCE_CUSTODY: &str = "evidence.custody";
+/// Role that defines exams.
+pub const ROLE_EXAMS_MANAGE: &str = "exams.manage";
+/// Role of a teacher: grades exams (admin does not suffice).
+pub const ROLE_EXAMS_GRADE: &str = "exams.grade";
 
 /// A currency at genesis.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, BorshSerialize, BorshDeserialize)]

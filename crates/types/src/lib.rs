@@ -12,6 +12,7 @@ pub mod credential;
 pub mod crypto;
 pub mod device;
 pub mod digest;
+pub mod education;
 pub mod encoding;
 pub mod genesis;
 pub mod history;
@@ -22,6 +23,7 @@ pub mod obligation;
 pub mod outcome;
 pub mod record;
 pub mod records;
+pub mod safety;
 pub mod sealed;
 pub mod smt;
 pub mod tx;
@@ -33,8 +35,8 @@ pub use block::{Block, BlockHeader, Height};
 pub use crypto::{PublicKey, SecretKey, Signature};
 pub use digest::Digest;
 pub use names::{
-    AccountName, CredentialType, CurrencyCode, FieldName, KindName, OrgName, RecordType, RoleName,
-    ServiceName,
+    AccountName, AreaCode, CourseName, CredentialType, CurrencyCode, EventKind, FieldName,
+    KindName, OrgName, RecordType, RoleName, ServiceName, UnitName,
 };
 pub use outcome::{RejectCode, TxOutcome};
 pub use tx::{Action, ChainId, ClientTxId, LedgerOp, SignedTx, TxBody};

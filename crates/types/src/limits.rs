@@ -132,6 +132,32 @@ pub const BATCH_MESSAGES_MAX: usize = 1 << 16;
 /// file, and what a message receipt carries.
 pub const STREAM_MESSAGE_BYTES_MAX: usize = 64 * 1024;
 
+/// Longest area code (a district, a grid square), in bytes.
+pub const AREA_BYTES_MAX: usize = 32;
+/// Longest alert or incident kind, unit name or course name, in bytes.
+pub const SAFETY_NAME_BYTES_MAX: usize = 32;
+/// Longest note of an incident update or outcome, in bytes (operational
+/// words, never a person's name).
+pub const NOTE_BYTES_MAX: usize = 256;
+/// Most agencies one alert notifies.
+pub const ALERT_NOTIFY_MAX: usize = 8;
+/// Most updates one incident holds; a longer operation opens a follow-up
+/// incident.
+pub const INCIDENT_UPDATES_MAX: usize = 64;
+/// Most agencies one incident is shared with.
+pub const INCIDENT_SHARES_MAX: usize = 16;
+/// Most units named in one incident update.
+pub const UNITS_PER_UPDATE_MAX: usize = 8;
+/// Most entries of one evidence item's custody history.
+pub const CUSTODY_EVENTS_MAX: usize = 64;
+/// Most evidence items in one case bundle: 2^10, so an item's proof has at
+/// most 10 siblings.
+pub const CASE_ITEMS_MAX: usize = 1 << 10;
+/// Most items one `AddToCase` appends.
+pub const CASE_ITEMS_PER_ADD_MAX: usize = 64;
+/// Longest an exam may stay open, in ms (a school year).
+pub const EXAM_OPEN_MS_MAX: u64 = 366 * 24 * 60 * 60 * 1000;
+
 /// Most Merkle siblings in a transaction inclusion proof (2^32 transactions).
 pub const TX_PROOF_DEPTH_MAX: usize = 32;
 
@@ -182,3 +208,23 @@ const _: () = assert!(
         + 4 * 1024
         <= TX_BYTES_MAX
 );
+// A case with every item, and an incident with every update and share,
+// stay below a transaction's size, so proving one costs less than a
+// transaction.
+const _: () = assert!(CASE_ITEMS_MAX * 32 + 1024 <= TX_BYTES_MAX);
+const _: () = assert!(
+    INCIDENT_UPDATES_MAX
+        * (8 + 8
+            + 32
+            + 2
+            + AREA_BYTES_MAX
+            + 9
+            + UNITS_PER_UPDATE_MAX * (4 + SAFETY_NAME_BYTES_MAX)
+            + 4
+            + NOTE_BYTES_MAX)
+        + INCIDENT_SHARES_MAX * (4 + ORG_NAME_BYTES_MAX + 32 + 16)
+        <= TX_BYTES_MAX
+);
+// A case's bundle proof is an ordinary inclusion proof.
+const _: () = assert!((1u64 << TX_PROOF_DEPTH_MAX) >= CASE_ITEMS_MAX as u64);
+const _: () = assert!(CASE_ITEMS_PER_ADD_MAX <= CASE_ITEMS_MAX);

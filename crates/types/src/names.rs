@@ -4,8 +4,9 @@
 //! rest of the code can rely on it being short and printable.
 
 use crate::limits::{
-    ACCOUNT_NAME_BYTES_MAX, CURRENCY_CODE_BYTES_MAX, KIND_NAME_BYTES_MAX, ORG_NAME_BYTES_MAX,
-    RECORD_TYPE_BYTES_MAX, REFERENCE_KEY_BYTES_MAX, ROLE_NAME_BYTES_MAX, SERVICE_NAME_BYTES_MAX,
+    ACCOUNT_NAME_BYTES_MAX, AREA_BYTES_MAX, CURRENCY_CODE_BYTES_MAX, KIND_NAME_BYTES_MAX,
+    ORG_NAME_BYTES_MAX, RECORD_TYPE_BYTES_MAX, REFERENCE_KEY_BYTES_MAX, ROLE_NAME_BYTES_MAX,
+    SAFETY_NAME_BYTES_MAX, SERVICE_NAME_BYTES_MAX,
 };
 use borsh::{BorshDeserialize, BorshSerialize};
 use std::fmt;
@@ -180,6 +181,24 @@ bounded_name!(
     /// The type of a record, e.g. `lab_result` or `mri_image`; a grant of a
     /// *category* covers every record of one type of its owner.
     RecordType, "record type", RECORD_TYPE_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
+);
+
+bounded_name!(
+    /// An area code: a district or grid square that command centres filter
+    /// alerts and incidents by, e.g. `district-7`.
+    AreaCode, "area code", AREA_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
+);
+bounded_name!(
+    /// The kind of an alert or an incident, e.g. `fire`, `collision`.
+    EventKind, "kind", SAFETY_NAME_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
+);
+bounded_name!(
+    /// A unit dispatched to an incident, e.g. `engine-12`.
+    UnitName, "unit name", SAFETY_NAME_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
+);
+bounded_name!(
+    /// A course of a school, e.g. `math-101`.
+    CourseName, "course name", SAFETY_NAME_BYTES_MAX, "lowercase letters, digits, '-' and '_'", lower_name_byte
 );
 
 #[cfg(test)]

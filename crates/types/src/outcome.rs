@@ -145,6 +145,48 @@ pub enum RejectCode {
     BatchOutOfOrder = 59,
     /// A batch is empty, above its limit, or has no root.
     BadBatch = 60,
+    /// The incident does not exist.
+    UnknownIncident = 61,
+    /// The incident is closed; nothing changes it any more.
+    IncidentClosed = 62,
+    /// The incident is neither the agency's nor shared with it.
+    IncidentNotShared = 63,
+    /// The incident is already shared with the agency.
+    AlreadyShared = 64,
+    /// No evidence item (custody record) has this id.
+    UnknownEvidence = 65,
+    /// The signer's agency does not hold the evidence item.
+    NotCustodian = 66,
+    /// The evidence item has an open hand-over offer already.
+    HandoverPending = 67,
+    /// The evidence item has no open hand-over offer.
+    NoHandoverOffer = 68,
+    /// The signer is not the receiver the hand-over offer names.
+    NotReceiver = 69,
+    /// The case does not exist.
+    UnknownCase = 70,
+    /// The evidence item is in the case already.
+    DuplicateCaseItem = 71,
+    /// A location's point is outside the globe.
+    BadLocation = 72,
+    /// The exam does not exist.
+    UnknownExam = 73,
+    /// The exam does not take commitments yet.
+    ExamNotOpen = 74,
+    /// The exam's deadline has passed: commitments are refused.
+    ExamClosed = 75,
+    /// The exam's deadline has not passed: reveals are refused.
+    ExamNotClosed = 76,
+    /// The student committed no answers to the exam.
+    NoCommitment = 77,
+    /// The student revealed the answers already.
+    AlreadyRevealed = 78,
+    /// The student has not revealed the answers.
+    NotRevealed = 79,
+    /// The answers were graded already.
+    AlreadyGraded = 80,
+    /// An exam's times, scores or certificate are invalid.
+    BadExamTerms = 81,
 }
 
 impl RejectCode {
@@ -211,6 +253,27 @@ impl RejectCode {
             RejectCode::DeviceRetired => "device_retired",
             RejectCode::BatchOutOfOrder => "batch_out_of_order",
             RejectCode::BadBatch => "bad_batch",
+            RejectCode::UnknownIncident => "unknown_incident",
+            RejectCode::IncidentClosed => "incident_closed",
+            RejectCode::IncidentNotShared => "incident_not_shared",
+            RejectCode::AlreadyShared => "already_shared",
+            RejectCode::UnknownEvidence => "unknown_evidence",
+            RejectCode::NotCustodian => "not_custodian",
+            RejectCode::HandoverPending => "handover_pending",
+            RejectCode::NoHandoverOffer => "no_handover_offer",
+            RejectCode::NotReceiver => "not_receiver",
+            RejectCode::UnknownCase => "unknown_case",
+            RejectCode::DuplicateCaseItem => "duplicate_case_item",
+            RejectCode::BadLocation => "bad_location",
+            RejectCode::UnknownExam => "unknown_exam",
+            RejectCode::ExamNotOpen => "exam_not_open",
+            RejectCode::ExamClosed => "exam_closed",
+            RejectCode::ExamNotClosed => "exam_not_closed",
+            RejectCode::NoCommitment => "no_commitment",
+            RejectCode::AlreadyRevealed => "already_revealed",
+            RejectCode::NotRevealed => "not_revealed",
+            RejectCode::AlreadyGraded => "already_graded",
+            RejectCode::BadExamTerms => "bad_exam_terms",
         }
     }
 }

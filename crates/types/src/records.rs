@@ -5,7 +5,9 @@
 //! `state_root`. Domains own disjoint key variants. The obligation records
 //! live in [`crate::obligation`], applications in [`crate::application`]
 //! credentials in [`crate::credential`], records, grants and accesses in
-//! [`crate::record`], devices and batches in [`crate::device`].
+//! [`crate::record`], devices and batches in [`crate::device`], alerts,
+//! incidents, custody and cases in [`crate::safety`], exams in
+//! [`crate::education`]. New keys are appended: borsh tags are positional.
 
 use crate::address::Address;
 use crate::amount::Amount;
@@ -81,6 +83,21 @@ pub enum StateKey {
     /// block (`history::HistoryRecord`); appended by each block with its
     /// parent's id, absent in the genesis state.
     History,
+    /// An alert (`safety::AlertRecord`), by id.
+    Alert(Digest),
+    /// An incident (`safety::IncidentRecord`), by id.
+    Incident(Digest),
+    /// The custody of an evidence item (`safety::CustodyRecord`), by the
+    /// id of its record.
+    Custody(Digest),
+    /// A case bundle (`safety::CaseRecord`), by id.
+    Case(Digest),
+    /// One version of a case bundle (`safety::CaseVersionRecord`), from 1.
+    CaseVersion(Digest, u32),
+    /// An exam (`education::ExamRecord`), by id.
+    Exam(Digest),
+    /// A student's entry in an exam (`education::ExamEntry`).
+    ExamEntry(Digest, PublicKey),
 }
 
 impl StateKey {

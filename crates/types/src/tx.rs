@@ -244,6 +244,10 @@ pub enum Action {
     Record(crate::record::RecordOp),
     /// An operation on devices and their batches.
     Device(crate::device::DeviceOp),
+    /// An operation of public safety: alerts, incidents, evidence, cases.
+    Safety(crate::safety::SafetyOp),
+    /// An operation of education: exams.
+    Education(crate::education::EducationOp),
 }
 
 /// The signed part of a transaction.

@@ -9,8 +9,8 @@ use crate::bounded::{BoundedBytes, BoundedText, BoundedVec};
 use crate::checkpoint::Checkpoint;
 use crate::limits::{DESCENDANT_HEADERS_MAX, RECEIPT_CURRENCIES_MAX, STATEMENT_BYTES_MAX};
 use crate::receipt::{
-    BalanceClaim, BatchClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock,
-    MessageClaim, ObligationClaim, Receipt, RecordClaim, TxClaim,
+    BalanceClaim, BatchClaim, CaseItemClaim, Claim, CredentialClaim, CurrencyFact, CustodyClaim,
+    Finality, FinalizedBlock, MessageClaim, ObligationClaim, Receipt, RecordClaim, TxClaim,
 };
 use crate::statement;
 use crate::validators::ValidatorPath;
@@ -20,6 +20,7 @@ use cityledger_types::limits::STREAM_MESSAGE_BYTES_MAX;
 use cityledger_types::merkle::{self, InclusionProof};
 use cityledger_types::obligation::{ObligationOp, ObligationRecord};
 use cityledger_types::records::{BalanceRecord, CurrencyRecord, StateKey};
+use cityledger_types::safety::{CaseRecord, CaseVersionRecord, case_item_leaf};
 use cityledger_types::smt::SparseMerkleTree;
 use cityledger_types::tx::{Action, LedgerOp};
 use cityledger_types::{Address, BlockHeader, CurrencyCode, Digest, SignedTx, TxOutcome};
@@ -107,7 +108,9 @@ pub fn currencies_of(tx: &SignedTx) -> Vec<CurrencyCode> {
         | Action::Application(_)
         | Action::Credential(_)
         | Action::Record(_)
-        | Action::Device(_) => Vec::new(),
+        | Action::Device(_)
+        | Action::Safety(_)
+        | Action::Education(_) => Vec::new(),
     };
     let mut codes: Vec<&CurrencyCode> = ops
         .into_iter()
@@ -225,6 +228,64 @@ pub fn obligation_claim(
         currency,
         proof: state.prove(&key),
     })
+}
+
+/// The claim on the custody of evidence `id` in `state`: its record, or
+/// its absence.
+pub fn custody_claim(state: &SparseMerkleTree, id: Digest) -> Result<CustodyClaim, AssembleError> {
+    let key = StateKey::Custody(id).to_bytes();
+    let record = state
+        .get(&key)
+        .map(borsh::from_slice)
+        .transpose()
+        .map_err(|_| AssembleError::CorruptState {
+            what: format!("custody of evidence {id}"),
+        })?;
+    Ok(CustodyClaim {
+        id,
+        record,
+        proof: state.prove(&key),
+    })
+}
+
+/// The claim that `item` is at its position in `version` of `case`, from
+/// `state`; `None` when the case, the version or the item is not there.
+pub fn case_item_claim(
+    state: &SparseMerkleTree,
+    case: Digest,
+    version: u32,
+    item: Digest,
+) -> Result<Option<CaseItemClaim>, AssembleError> {
+    let corrupt = |what: String| AssembleError::CorruptState { what };
+    let Some(case_bytes) = state.get(&StateKey::Case(case).to_bytes()) else {
+        return Ok(None);
+    };
+    let record: CaseRecord =
+        borsh::from_slice(case_bytes).map_err(|_| corrupt(format!("case {case}")))?;
+    let key = StateKey::CaseVersion(case, version).to_bytes();
+    let Some(version_bytes) = state.get(&key) else {
+        return Ok(None);
+    };
+    let kept: CaseVersionRecord = borsh::from_slice(version_bytes)
+        .map_err(|_| corrupt(format!("version {version} of case {case}")))?;
+    // Items are only appended: version v holds the first item_count items.
+    let Some(items) = record.items.0.get(..kept.item_count as usize) else {
+        return Err(corrupt(format!(
+            "version {version} of case {case} is longer than the case"
+        )));
+    };
+    let Some(index) = items.iter().position(|candidate| *candidate == item) else {
+        return Ok(None);
+    };
+    let leaves: Vec<Digest> = items.iter().map(case_item_leaf).collect();
+    Ok(Some(CaseItemClaim {
+        case,
+        version,
+        record: kept,
+        proof: state.prove(&key),
+        item,
+        inclusion: merkle::prove(&leaves, index),
+    }))
 }
 
 /// The claim on credential `id` in `state`, its record or its absence,
@@ -383,6 +444,8 @@ pub fn receipt(
         Claim::Record(record) => statement::record(record, &block.header),
         Claim::Batch(batch) => statement::batch(batch, &block.header),
         Claim::Message(message) => statement::message(message, &block.header),
+        Claim::Custody(custody) => statement::custody(custody, &block.header),
+        Claim::CaseItem(item) => statement::case_item(item, &block.header),
     };
     if statement.len() > STATEMENT_BYTES_MAX {
         return Err(AssembleError::StatementTooLong {

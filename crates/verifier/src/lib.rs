@@ -34,8 +34,9 @@ pub use checkpoint::{
     verify_consistency,
 };
 pub use receipt::{
-    BalanceClaim, BatchClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock,
-    FramedDecodeError, MessageClaim, ObligationClaim, Receipt, RecordClaim, TxClaim,
+    BalanceClaim, BatchClaim, CaseItemClaim, Claim, CredentialClaim, CurrencyFact, CustodyClaim,
+    Finality, FinalizedBlock, FramedDecodeError, MessageClaim, ObligationClaim, Receipt,
+    RecordClaim, TxClaim,
 };
 pub use validators::{SetTransition, TrustAnchor, ValidatorPath, ValidatorSet};
 pub use verify::{Verified, VerifyError, verify};

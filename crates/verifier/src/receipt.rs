@@ -40,6 +40,7 @@ use cityledger_types::merkle::InclusionProof;
 use cityledger_types::obligation::ObligationRecord;
 use cityledger_types::record::Record;
 use cityledger_types::records::{BalanceRecord, CurrencyRecord};
+use cityledger_types::safety::{CaseVersionRecord, CustodyRecord};
 use cityledger_types::smt::StateProof;
 use cityledger_types::{Address, BlockHeader, CurrencyCode, Digest, SignedTx, TxOutcome};
 
@@ -107,6 +108,44 @@ pub enum Claim {
     Batch(Box<BatchClaim>),
     /// One message of an anchored batch, at its position.
     Message(Box<MessageClaim>),
+    /// An evidence item's custody, present or proven absent: the record
+    /// holds the whole custody history, so one proof shows the chain of
+    /// custody up to the block (ADR 0008).
+    Custody(Box<CustodyClaim>),
+    /// An evidence item's place in one version of a case bundle: the
+    /// version's root, proven in the state, and the item's inclusion proof
+    /// under it, whose index is the item's position (ADR 0008).
+    CaseItem(Box<CaseItemClaim>),
+}
+
+/// An evidence item's custody record, present or proven absent.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CustodyClaim {
+    /// The evidence item (its record's id).
+    pub id: Digest,
+    /// The custody record; `None` when no evidence item has this id.
+    pub record: Option<CustodyRecord>,
+    /// Proof of `StateKey::Custody(id)` against the state root.
+    pub proof: StateProof,
+}
+
+/// An evidence item at a position of a version of a case bundle.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct CaseItemClaim {
+    /// The case.
+    pub case: Digest,
+    /// The version, from 1.
+    pub version: u32,
+    /// The version's record: its item count and root.
+    pub record: CaseVersionRecord,
+    /// Proof of `StateKey::CaseVersion(case, version)` against the state
+    /// root.
+    pub proof: StateProof,
+    /// The evidence item.
+    pub item: Digest,
+    /// Inclusion of the item's leaf under the version's root; its index is
+    /// the item's position (from 0) and its leaf count the version's size.
+    pub inclusion: InclusionProof,
 }
 
 /// A transaction, where it sits in the block, and its outcome.
@@ -182,6 +221,8 @@ impl Claim {
             Claim::Record(_) => "record",
             Claim::Batch(_) => "batch",
             Claim::Message(_) => "message",
+            Claim::Custody(_) => "custody",
+            Claim::CaseItem(_) => "case_item",
         }
     }
 }

@@ -8,18 +8,21 @@
 //! first).
 
 use crate::receipt::{
-    BalanceClaim, BatchClaim, CredentialClaim, CurrencyFact, MessageClaim, ObligationClaim,
-    RecordClaim, TxClaim,
+    BalanceClaim, BatchClaim, CaseItemClaim, CredentialClaim, CurrencyFact, CustodyClaim,
+    MessageClaim, ObligationClaim, RecordClaim, TxClaim,
 };
 use cityledger_types::application::ApplicationOp;
 use cityledger_types::credential::{AsOf, CredentialOp, Fields};
 use cityledger_types::device::{BatchRecord, DeviceOp};
+use cityledger_types::education::EducationOp;
 use cityledger_types::history::HistoryRecord;
 use cityledger_types::limits::CURRENCY_DECIMALS_MAX;
 use cityledger_types::obligation::{AppealDecision, ObligationOp};
 use cityledger_types::record::{GrantScope, RecordOp};
+use cityledger_types::safety::CustodyEventKind;
+use cityledger_types::safety::{EvidenceLink, SafetyOp};
 use cityledger_types::tx::{Action, GovernanceOp, LedgerOp, TransferOrder};
-use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, Digest, TxOutcome};
+use cityledger_types::{Address, Amount, BlockHeader, CurrencyCode, Digest, OrgName, TxOutcome};
 
 /// The statement of a checkpoint.
 pub fn checkpoint(header: &BlockHeader, history: &HistoryRecord) -> String {
@@ -151,6 +154,68 @@ pub fn obligation(claim: &ObligationClaim, header: &BlockHeader) -> String {
         money(record.paid),
         money(record.penalty_at(header.timestamp_ms)),
         money(record.owed_at(header.timestamp_ms)),
+    )
+}
+
+/// The statement of a custody receipt: who holds the item, and every
+/// hand-over, each with its block.
+pub fn custody(claim: &CustodyClaim, header: &BlockHeader) -> String {
+    let at = format!(
+        "after block {} of chain {} at {}",
+        header.height,
+        header.chain_id,
+        utc(header.timestamp_ms)
+    );
+    let Some(record) = &claim.record else {
+        return format!("No evidence item {} exists {at}.", claim.id);
+    };
+    let steps: Vec<String> = record
+        .history
+        .0
+        .iter()
+        .map(|event| {
+            let what = match &event.kind {
+                CustodyEventKind::Collected => format!("collected by {}", event.org),
+                CustodyEventKind::Offered { to, receiver } => {
+                    format!("offered by {} to {receiver} of {to}", event.org)
+                }
+                CustodyEventKind::Accepted { from } => {
+                    format!("accepted by {} from {from}", event.org)
+                }
+            };
+            format!("{what} (signed by {}, block {})", event.by, event.height)
+        })
+        .collect();
+    let offer = match &record.offer {
+        Some(offer) => format!(
+            "; an offer to {} of {} awaits acceptance",
+            offer.receiver, offer.to
+        ),
+        None => String::new(),
+    };
+    format!(
+        "Evidence item {} (content commitment {}) is held by {} {at}{offer}. Its chain of custody: {}.",
+        claim.id,
+        record.commitment,
+        record.custodian,
+        steps.join("; ")
+    )
+}
+
+/// The statement of a case-bundle item receipt.
+pub fn case_item(claim: &CaseItemClaim, header: &BlockHeader) -> String {
+    format!(
+        "Evidence item {} is item {} of the {} items of version {} of case {} (bundle root {}), made at block {}; proven in block {} of chain {} at {}.",
+        claim.item,
+        u64::from(claim.inclusion.index) + 1,
+        claim.record.item_count,
+        claim.version,
+        claim.case,
+        claim.record.root,
+        claim.record.height,
+        header.height,
+        header.chain_id,
+        utc(header.timestamp_ms)
     )
 }
 
@@ -321,6 +386,134 @@ fn action(action: &Action, currencies: &[CurrencyFact]) -> String {
         Action::Credential(op) => credential_op(op),
         Action::Record(op) => record_op(op),
         Action::Device(op) => device_op(op),
+        Action::Safety(op) => safety_op(op),
+        Action::Education(op) => education_op(op),
+    }
+}
+
+/// Safety words name agencies, kinds, areas, severities and commitments,
+/// never a note's text (responders' words may name people).
+fn safety_op(op: &SafetyOp) -> String {
+    match op {
+        SafetyOp::RaiseAlert {
+            kind,
+            severity,
+            location,
+            media,
+            notify,
+            ..
+        } => {
+            let notified: Vec<&str> = notify.0.iter().map(OrgName::as_str).collect();
+            format!(
+                "{} alert of kind {kind} in area {} raised by the signing device, media commitment {media}, notifying [{}]",
+                severity.as_str(),
+                location.area,
+                notified.join(", ")
+            )
+        }
+        SafetyOp::OpenIncident {
+            org,
+            kind,
+            severity,
+            location,
+            ..
+        } => format!(
+            "opening by {org} of a {} incident of kind {kind} in area {}",
+            severity.as_str(),
+            location.area
+        ),
+        SafetyOp::UpdateIncident {
+            incident,
+            org,
+            status,
+            units,
+            ..
+        } => {
+            let status = status.map_or("unchanged".to_owned(), |s| s.as_str().replace('_', " "));
+            let units: Vec<&str> = units.0.iter().map(|u| u.as_str()).collect();
+            format!(
+                "update by {org} of incident {incident}: status {status}, units [{}]",
+                units.join(", ")
+            )
+        }
+        SafetyOp::ShareIncident { incident, with } => {
+            format!("sharing of incident {incident} with {with}")
+        }
+        SafetyOp::CloseIncident { incident, .. } => format!("closing of incident {incident}"),
+        SafetyOp::AddEvidence(evidence) => {
+            let link = match evidence.link {
+                EvidenceLink::Incident(id) => format!("incident {id}"),
+                EvidenceLink::Case(id) => format!("case {id}"),
+            };
+            format!(
+                "{} evidence for {link}: {}",
+                evidence.media_kind.as_str().replace('_', " "),
+                record_op(&RecordOp::Anchor(evidence.anchor.clone()))
+            )
+        }
+        SafetyOp::OfferHandover {
+            evidence,
+            to,
+            receiver,
+            commitment,
+        } => format!(
+            "offer to hand evidence {evidence} (commitment {commitment}) over to {receiver} of {to}"
+        ),
+        SafetyOp::AcceptHandover {
+            evidence,
+            commitment,
+        } => format!("acceptance of evidence {evidence} received with commitment {commitment}"),
+        SafetyOp::CreateCase { org, incident, .. } => match incident {
+            Some(incident) => format!("creation by {org} of a case about incident {incident}"),
+            None => format!("creation by {org} of a case"),
+        },
+        SafetyOp::AddToCase { case, items } => {
+            let items: Vec<String> = items.0.iter().map(|item| item.to_string()).collect();
+            format!(
+                "addition to case {case} of the evidence items [{}], in this order",
+                items.join(", ")
+            )
+        }
+    }
+}
+
+fn education_op(op: &EducationOp) -> String {
+    match op {
+        EducationOp::CreateExam(terms) => format!(
+            "definition by {} of an exam of course {} open from {} until {}, pass mark {} of {}{}",
+            terms.org,
+            terms.course,
+            utc(terms.opens_at_ms),
+            utc(terms.deadline_ms),
+            terms.pass_mark,
+            terms.max_score,
+            match &terms.certificate {
+                Some(certificate) => format!(
+                    ", a pass issuing a {} credential",
+                    certificate.credential_type
+                ),
+                None => String::new(),
+            }
+        ),
+        EducationOp::Commit { exam, commitment } => {
+            format!("commitment to answers of exam {exam}: {commitment}")
+        }
+        EducationOp::Reveal { exam, anchor } => format!(
+            "reveal of the answers to exam {exam} with commitment {}, sealed for [{}]",
+            anchor.commitment,
+            anchor
+                .recipients
+                .keys()
+                .iter()
+                .map(|key| key.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        EducationOp::Grade {
+            exam,
+            student,
+            score,
+        } => format!("grading of {student}'s answers to exam {exam}: score {score}"),
     }
 }
 

@@ -1511,3 +1511,204 @@ mod records {
         assert_every_flip_fails(&message_receipt(7), &anchor);
     }
 }
+
+/// The evidence item and case of the synthetic chain's state (ADR 0008).
+const EVIDENCE: Digest = Digest([0xe1; 32]);
+const CASE: Digest = Digest([0xca; 32]);
+
+fn custody_record() -> cityledger_types::safety::CustodyRecord {
+    use cityledger_types::safety::{
+        CustodyEvent, CustodyEventKind, CustodyHistory, CustodyRecord, EvidenceLink, Location,
+        MediaKind,
+    };
+    let police = cityledger_types::OrgName::new("police").expect("org");
+    let prosecutor = cityledger_types::OrgName::new("prosecutor").expect("org");
+    let officer = SecretKey::from_seed([31; 32]).public_key();
+    let clerk = SecretKey::from_seed([32; 32]).public_key();
+    let event = |kind, org: &cityledger_types::OrgName, by, height| CustodyEvent {
+        kind,
+        org: org.clone(),
+        by,
+        height: Height(height),
+        at_ms: BLOCK_TIME_MS + height * 1000,
+    };
+    CustodyRecord {
+        link: EvidenceLink::Incident(Digest([0x1c; 32])),
+        media_kind: MediaKind::Video,
+        captured_at_ms: BLOCK_TIME_MS,
+        location: Location {
+            area: cityledger_types::AreaCode::new("district-7").expect("area"),
+            point: None,
+        },
+        source_device: None,
+        commitment: Digest([0xc0; 32]),
+        custodian: prosecutor.clone(),
+        offer: None,
+        history: CustodyHistory(vec![
+            event(CustodyEventKind::Collected, &police, officer, 2),
+            event(
+                CustodyEventKind::Offered {
+                    to: prosecutor.clone(),
+                    receiver: clerk,
+                },
+                &police,
+                officer,
+                3,
+            ),
+            event(
+                CustodyEventKind::Accepted {
+                    from: police.clone(),
+                },
+                &prosecutor,
+                clerk,
+                4,
+            ),
+        ]),
+    }
+}
+
+/// State entries, as (key, value) bytes.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// The case's items and its two versions: the first two items, then five.
+fn case_entries() -> (Vec<Digest>, Entries) {
+    use cityledger_types::safety::{CaseItems, CaseRecord, CaseVersionRecord, Note, case_root};
+    let items: Vec<Digest> = (0..5u8).map(|i| Digest([0x50 + i; 32])).collect();
+    let case = CaseRecord {
+        org: cityledger_types::OrgName::new("police").expect("org"),
+        incident: None,
+        title: Note::new("junction 12").expect("note"),
+        items: CaseItems(items.clone()),
+        versions: 2,
+        created_height: Height(2),
+        created_at_ms: BLOCK_TIME_MS,
+    };
+    let version = |count: usize, height: u64| CaseVersionRecord {
+        item_count: count as u32,
+        root: case_root(&items[..count]),
+        height: Height(height),
+        at_ms: BLOCK_TIME_MS + height * 1000,
+    };
+    let entries = vec![
+        (
+            StateKey::Case(CASE).to_bytes(),
+            borsh::to_vec(&case).expect("encode"),
+        ),
+        (
+            StateKey::CaseVersion(CASE, 1).to_bytes(),
+            borsh::to_vec(&version(2, 3)).expect("encode"),
+        ),
+        (
+            StateKey::CaseVersion(CASE, 2).to_bytes(),
+            borsh::to_vec(&version(5, 5)).expect("encode"),
+        ),
+    ];
+    (items, entries)
+}
+
+fn safety_block() -> (TestBlock, Validators) {
+    let validators = genesis_validators();
+    let (_, mut extra) = case_entries();
+    extra.push((
+        StateKey::Custody(EVIDENCE).to_bytes(),
+        borsh::to_vec(&custody_record()).expect("encode"),
+    ));
+    let block = block(7, Digest::of(b"parent"), &validators.set, state(extra));
+    (block, validators)
+}
+
+fn safety_receipt(claim: Claim) -> Receipt {
+    let (block, validators) = safety_block();
+    let certificate = validators.certify(&block.header, &[0, 1, 2]);
+    assemble::receipt(
+        claim,
+        certified(block.header.clone(), &certificate).expect("finalized"),
+        ValidatorPath::single(validators.set.clone()),
+    )
+    .expect("receipt")
+}
+
+fn custody_receipt(id: Digest) -> Receipt {
+    let (block, _) = safety_block();
+    let claim = assemble::custody_claim(&block.state, id).expect("claim");
+    safety_receipt(Claim::Custody(Box::new(claim)))
+}
+
+fn case_item_receipt(version: u32, item: Digest) -> Receipt {
+    let (block, _) = safety_block();
+    let claim = assemble::case_item_claim(&block.state, CASE, version, item)
+        .expect("claim")
+        .expect("the item is in the version");
+    safety_receipt(Claim::CaseItem(Box::new(claim)))
+}
+
+#[test]
+fn a_custody_receipt_words_the_whole_chain_of_custody() {
+    let anchor = genesis_validators().anchor();
+    let verified = verify(&custody_receipt(EVIDENCE), &anchor).expect("valid");
+    assert_eq!(verified.kind, "custody");
+    assert!(
+        verified.statement.contains("is held by prosecutor")
+            && verified
+                .statement
+                .contains("accepted by prosecutor from police"),
+        "{}",
+        verified.statement
+    );
+    let absent = verify(&custody_receipt(Digest([0xe2; 32])), &anchor).expect("valid");
+    assert!(absent.statement.starts_with("No evidence item"));
+    // A history with the hand-over left out is not the proven one.
+    let mut receipt = custody_receipt(EVIDENCE);
+    if let Claim::Custody(claim) = &mut receipt.claim
+        && let Some(record) = &mut claim.record
+    {
+        record.history.0.remove(1);
+    }
+    assert!(verify(&receipt, &anchor).is_err());
+}
+
+#[test]
+fn a_case_item_receipt_proves_the_item_and_its_place_in_old_and_new_versions() {
+    let anchor = genesis_validators().anchor();
+    let (items, _) = case_entries();
+    let (block, _) = safety_block();
+    for (version, count) in [(1u32, 2usize), (2, 5)] {
+        for (index, item) in items[..count].iter().enumerate() {
+            let verified = verify(&case_item_receipt(version, *item), &anchor).expect("valid");
+            assert_eq!(verified.kind, "case_item");
+            let expected = format!(
+                "is item {} of the {count} items of version {version} of case {CASE}",
+                index + 1
+            );
+            assert!(
+                verified.statement.contains(&expected),
+                "{}",
+                verified.statement
+            );
+        }
+    }
+    // Version 1 holds two items only; a later item is not in it.
+    assert_eq!(
+        assemble::case_item_claim(&block.state, CASE, 1, items[4]).expect("claim"),
+        None
+    );
+    // Another position, or another item at this position, fails.
+    let mut moved = case_item_receipt(2, items[1]);
+    if let Claim::CaseItem(claim) = &mut moved.claim {
+        claim.inclusion.index = 2;
+    }
+    assert!(verify(&moved, &anchor).is_err());
+    let mut swapped = case_item_receipt(2, items[1]);
+    if let Claim::CaseItem(claim) = &mut swapped.claim {
+        claim.item = items[2];
+    }
+    assert!(verify(&swapped, &anchor).is_err());
+}
+
+#[test]
+fn flipping_any_byte_of_a_custody_or_case_item_receipt_fails() {
+    let anchor = genesis_validators().anchor();
+    let (items, _) = case_entries();
+    assert_every_flip_fails(&custody_receipt(EVIDENCE), &anchor);
+    assert_every_flip_fails(&case_item_receipt(1, items[1]), &anchor);
+}

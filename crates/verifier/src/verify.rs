@@ -7,14 +7,15 @@
 
 use crate::certificate::{CertificateError, quorum, verify_certificate};
 use crate::receipt::{
-    BalanceClaim, BatchClaim, Claim, CredentialClaim, CurrencyFact, Finality, FinalizedBlock,
-    MessageClaim, ObligationClaim, Receipt, RecordClaim, TxClaim,
+    BalanceClaim, BatchClaim, CaseItemClaim, Claim, CredentialClaim, CurrencyFact, CustodyClaim,
+    Finality, FinalizedBlock, MessageClaim, ObligationClaim, Receipt, RecordClaim, TxClaim,
 };
 use crate::statement;
 use crate::validators::{PathError, TrustAnchor, TrustedPath, ValidatorPath, ValidatorSet};
 use cityledger_types::block::{outcome_leaf, tx_leaf};
 use cityledger_types::merkle::InclusionError;
 use cityledger_types::records::StateKey;
+use cityledger_types::safety::case_item_leaf;
 use cityledger_types::smt::{ProofError, StateProof};
 use cityledger_types::{BlockHeader, Digest, Height, PublicKey};
 use serde::Serialize;
@@ -189,6 +190,12 @@ pub enum VerifyError {
         /// The history's length.
         leaf_count: u64,
     },
+    /// A bundle item's inclusion proof does not hold under its version.
+    #[error("the item is not where the receipt says in the case bundle: {reason}")]
+    CaseItem {
+        /// What is wrong.
+        reason: String,
+    },
     /// The plain words differ from the claim.
     #[error("the receipt's statement does not match its claim; the claim says: {expected}")]
     StatementMismatch {
@@ -210,6 +217,8 @@ pub fn verify(receipt: &Receipt, anchor: &TrustAnchor) -> Result<Verified, Verif
         Claim::Record(claim) => verify_record(claim, header)?,
         Claim::Batch(claim) => verify_batch(claim, header)?,
         Claim::Message(claim) => verify_message(claim, header)?,
+        Claim::Custody(claim) => verify_custody(claim, header)?,
+        Claim::CaseItem(claim) => verify_case_item(claim, header)?,
     };
     if receipt.statement() != expected {
         return Err(VerifyError::StatementMismatch { expected });
@@ -424,6 +433,46 @@ fn verify_obligation(claim: &ObligationClaim, header: &BlockHeader) -> Result<St
         || format!("obligation {}", claim.id),
     )?;
     Ok(statement::obligation(claim, header))
+}
+
+fn verify_custody(claim: &CustodyClaim, header: &BlockHeader) -> Result<String, VerifyError> {
+    let value = claim
+        .record
+        .as_ref()
+        .map(cityledger_types::encoding::encode);
+    verify_entry(
+        &claim.proof,
+        header,
+        &StateKey::Custody(claim.id),
+        value.as_deref(),
+        || format!("custody of evidence {}", claim.id),
+    )?;
+    Ok(statement::custody(claim, header))
+}
+
+fn verify_case_item(claim: &CaseItemClaim, header: &BlockHeader) -> Result<String, VerifyError> {
+    verify_entry(
+        &claim.proof,
+        header,
+        &StateKey::CaseVersion(claim.case, claim.version),
+        Some(&cityledger_types::encoding::encode(&claim.record)),
+        || format!("version {} of case {}", claim.version, claim.case),
+    )?;
+    if claim.inclusion.leaf_count != claim.record.item_count {
+        return Err(VerifyError::CaseItem {
+            reason: format!(
+                "the proof is for a bundle of {} items; version {} has {}",
+                claim.inclusion.leaf_count, claim.version, claim.record.item_count
+            ),
+        });
+    }
+    claim
+        .inclusion
+        .verify(&case_item_leaf(&claim.item), &claim.record.root)
+        .map_err(|error| VerifyError::CaseItem {
+            reason: error.to_string(),
+        })?;
+    Ok(statement::case_item(claim, header))
 }
 
 fn verify_credential(

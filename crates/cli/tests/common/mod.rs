@@ -308,6 +308,8 @@ pub fn dev_org_accounts() -> Vec<Address> {
         "police",
         "immigration",
         "education",
+        "fire",
+        "prosecutor",
     ] {
         accounts.push(org_account(&format!("{org}:main")));
     }
@@ -828,4 +830,118 @@ pub fn verify_offline(receipt_file: &Path, genesis: &Path) -> String {
     assert!(checked.success(), "{checked:?}");
     assert!(checked.stdout.starts_with("VALID: "), "{checked:?}");
     checked.stdout
+}
+
+/// Most bytes read from an event stream before giving up.
+const STREAM_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// One server-sent event.
+#[derive(Debug)]
+pub struct SseEvent {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub height: u64,
+    pub data: serde_json::Value,
+}
+
+/// Reads the first `count` events of the stream at `url`, within
+/// `WAIT_MAX` and `STREAM_BYTES_MAX`.
+pub async fn read_sse_events(
+    url: &str,
+    last_event_id: Option<&str>,
+    count: usize,
+) -> Vec<SseEvent> {
+    // The stream never ends by itself, so the request must not carry an
+    // overall timeout; each chunk read has its own deadline.
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .expect("HTTP client");
+    let mut request = http.get(url);
+    if let Some(id) = last_event_id {
+        request = request.header("Last-Event-ID", id);
+    }
+    let deadline = Instant::now() + WAIT_MAX;
+    let mut response = tokio::time::timeout(WAIT_MAX, request.send())
+        .await
+        .expect("stream response within the deadline")
+        .expect("GET /v1/stream");
+    assert_eq!(response.status(), 200, "{url}");
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/event-stream"),
+        "{content_type}"
+    );
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    let mut read = 0usize;
+    while events.len() < count {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let chunk = tokio::time::timeout(remaining, response.chunk())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "only {} of {count} events within {WAIT_MAX:?}",
+                    events.len()
+                )
+            })
+            .expect("read the stream")
+            .unwrap_or_else(|| panic!("the stream ended after {} events", events.len()));
+        read += chunk.len();
+        assert!(
+            read <= STREAM_BYTES_MAX,
+            "{read} bytes without {count} events"
+        );
+        buffer.push_str(std::str::from_utf8(&chunk).expect("the stream is UTF-8"));
+        // Events are separated by a blank line.
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            if let Some(event) = parse_event(&block) {
+                events.push(event);
+            }
+        }
+    }
+    events.truncate(count);
+    events
+}
+
+/// An event from its lines; `None` for a comment-only block (keep-alive).
+fn parse_event(block: &str) -> Option<SseEvent> {
+    let mut id = None;
+    let mut name = None;
+    let mut data = String::new();
+    for line in block.lines() {
+        let (field, value) = line.split_once(':').unwrap_or((line, ""));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        match field {
+            "id" => id = Some(value.to_owned()),
+            "event" => name = Some(value.to_owned()),
+            "data" => {
+                if !data.is_empty() {
+                    data.push('\n');
+                }
+                data.push_str(value);
+            }
+            _ => {}
+        }
+    }
+    if data.is_empty() {
+        return None;
+    }
+    let data: serde_json::Value = serde_json::from_str(&data)
+        .unwrap_or_else(|e| panic!("event data is not JSON ({e}): {data}"));
+    let height = data["height"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("event without a height: {data}"));
+    Some(SseEvent {
+        id,
+        name,
+        height,
+        data,
+    })
 }

@@ -4,6 +4,7 @@
 mod credentials;
 mod obligations;
 mod records;
+mod safety;
 
 use crate::admission::{Admission, AdmitError};
 use crate::consensus::app::now_ms;
@@ -654,6 +655,107 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
     fn batch(&self, id: Digest) -> Result<BatchProof, ApiError> {
         let tip = self.core.chain.finalized();
         records::batch(&snapshot(&tip), tip.block.id(), id)
+    }
+
+    fn alerts(
+        &self,
+        org: OrgName,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<cityledger_api::AlertsPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        safety::alerts(
+            self.store().as_ref(),
+            &snapshot(&tip),
+            &org,
+            cursor.as_deref(),
+            limit,
+        )
+    }
+
+    fn incident(
+        &self,
+        id: Digest,
+        reader: crate::rest::SignedReader,
+    ) -> Result<cityledger_api::IncidentView, ApiError> {
+        let tip = self.core.chain.finalized();
+        let now = now_ms(self.runtime.as_ref());
+        safety::incident(&snapshot(&tip), id, &reader, now)
+    }
+
+    fn incidents(
+        &self,
+        org: OrgName,
+        reader: crate::rest::SignedReader,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<cityledger_api::IncidentsPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        let now = now_ms(self.runtime.as_ref());
+        safety::incidents(
+            self.store().as_ref(),
+            &snapshot(&tip),
+            &org,
+            &reader,
+            now,
+            cursor.as_deref(),
+            limit,
+        )
+    }
+
+    fn evidence(&self, id: Digest) -> Result<Option<cityledger_api::EvidenceView>, ApiError> {
+        let tip = self.core.chain.finalized();
+        safety::evidence(&snapshot(&tip), id)
+    }
+
+    fn case(&self, id: Digest) -> Result<Option<cityledger_api::CaseView>, ApiError> {
+        let tip = self.core.chain.finalized();
+        safety::case(&snapshot(&tip), id)
+    }
+
+    fn exam_results(
+        &self,
+        id: Digest,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<cityledger_api::ExamResultsPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        safety::exam_results(
+            self.store().as_ref(),
+            &snapshot(&tip),
+            id,
+            cursor.as_deref(),
+            limit,
+        )
+    }
+
+    fn custody_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError> {
+        receipts::custody_receipt(&self.core.chain, id)
+            .map(|r| receipts::view(&r))
+            .map_err(receipt_error)
+    }
+
+    fn case_item_receipt(
+        &self,
+        case: Digest,
+        item: Digest,
+        version: Option<u32>,
+    ) -> Result<ReceiptView, ApiError> {
+        match receipts::case_item_receipt(&self.core.chain, case, version, item) {
+            Ok(Some(receipt)) => Ok(receipts::view(&receipt)),
+            Ok(None) => Err(ApiError::not_found(
+                code::CASE_ITEM_NOT_FOUND,
+                match version {
+                    Some(version) => format!(
+                        "evidence {item} is not in version {version} of case {case}, or that case or version does not exist"
+                    ),
+                    None => format!(
+                        "evidence {item} is not in the newest version of case {case}, or the case does not exist"
+                    ),
+                },
+            )),
+            Err(error) => Err(receipt_error(error)),
+        }
     }
 
     fn tx_receipt(&self, hash: Digest) -> Result<ReceiptView, ApiError> {

@@ -50,9 +50,15 @@ pub(super) fn record(snapshot: &Snapshot<'_>, id: Digest) -> Result<Option<Recor
 /// before anything is stored: the record id the chain will give it and
 /// the anchor.
 pub(super) fn anchored(tx: &SignedTx) -> Result<(Digest, Anchor), ApiError> {
+    // Evidence items and exam answers are records anchored by their own
+    // operations (ADR 0008); their blobs travel the same way.
     match &tx.body.action {
-        Action::Record(cityledger_types::record::RecordOp::Anchor(anchor)) => {
+        Action::Record(cityledger_types::record::RecordOp::Anchor(anchor))
+        | Action::Education(cityledger_types::education::EducationOp::Reveal { anchor, .. }) => {
             Ok((record_id(&tx.hash()), anchor.clone()))
+        }
+        Action::Safety(cityledger_types::safety::SafetyOp::AddEvidence(evidence)) => {
+            Ok((record_id(&tx.hash()), evidence.anchor.clone()))
         }
         _ => Err(ApiError::bad_request(
             code::NOT_AN_ANCHOR,
@@ -95,11 +101,14 @@ pub(super) fn add_keys(
             access: None,
         });
     }
-    if upload.signer != record.owner && upload.signer != record.author {
+    if upload.signer != record.owner
+        && upload.signer != record.author
+        && !is_custodian_member(snapshot, &upload.record, &upload.signer)?
+    {
         return Err(ApiError::Forbidden {
             code: code::NOT_RECORD_PARTY,
             detail: format!(
-                "signer {} is neither the owner nor the author of record {}",
+                "signer {} is neither the owner nor the author of record {}, nor a member of its custodian",
                 upload.signer, upload.record
             ),
             access: None,
@@ -116,6 +125,26 @@ pub(super) fn add_keys(
             other => internal(other),
         })?;
     Ok(merged.keys().len())
+}
+
+/// Whether `signer` is a member of the agency holding the evidence item
+/// `record` (ADR 0008): a custodian hands the key on to the next one.
+fn is_custodian_member(
+    snapshot: &Snapshot<'_>,
+    record: &Digest,
+    signer: &PublicKey,
+) -> Result<bool, ApiError> {
+    let Some(custody) =
+        snapshot.load::<cityledger_types::safety::CustodyRecord>(&StateKey::Custody(*record))?
+    else {
+        return Ok(false);
+    };
+    Ok(snapshot
+        .load::<cityledger_types::records::MemberRecord>(&StateKey::Member(
+            custody.custodian,
+            *signer,
+        ))?
+        .is_some())
 }
 
 fn gone(id: Digest, record: &Record) -> Option<ApiError> {

@@ -15,11 +15,14 @@ use axum::response::IntoResponse;
 use axum::response::sse::{self, KeepAlive, Sse};
 use cityledger_api::limits::{BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX, TXS_PER_BATCH_MAX};
 use cityledger_api::problem::code;
+use cityledger_api::stream::StreamFilter;
 use cityledger_api::{
     AccountTxsPage, AccountView, BlockView, HealthView, Problem, StatusView, StreamEvent,
     SubmitResult, SubmitTxRequest, SubmitTxResponse, SubmitTxsRequest, SubmitTxsResponse,
     TxStatusView,
 };
+use cityledger_types::AreaCode;
+use cityledger_types::safety::Severity;
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use std::time::Duration;
@@ -365,6 +368,45 @@ pub(super) async fn metrics<N: NodeApi>(State(node): State<N>) -> impl IntoRespo
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct StreamQuery {
     from_height: Option<String>,
+    org: Option<String>,
+    area: Option<String>,
+    severity: Option<String>,
+}
+
+/// The filter of a stream request, each parameter validated.
+fn stream_filter(query: &StreamQuery) -> Result<StreamFilter, ApiError> {
+    let org = query
+        .org
+        .as_deref()
+        .map(|text| super::obligations::org(text, "org"))
+        .transpose()?;
+    let area = query
+        .area
+        .as_deref()
+        .map(|text| {
+            AreaCode::new(text)
+                .map_err(|error| ApiError::bad_request(code::BAD_AREA, "area", error.to_string()))
+        })
+        .transpose()?;
+    let severity = query
+        .severity
+        .as_deref()
+        .map(|text| {
+            Severity::parse(text).ok_or_else(|| {
+                let names: Vec<&str> = Severity::ALL.iter().map(Severity::as_str).collect();
+                ApiError::bad_request(
+                    code::BAD_SEVERITY,
+                    "severity",
+                    format!("severity must be one of {}, not {text:?}", names.join(", ")),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(StreamFilter {
+        org,
+        area,
+        severity,
+    })
 }
 
 /// Finalized blocks as server-sent events, from `from_height` onward.
@@ -381,10 +423,13 @@ pub(super) struct StreamQuery {
     params(
         ("from_height" = Option<u64>, Query, description = "First height to send; default: the next block to be finalized"),
         ("Last-Event-ID" = Option<u64>, Header, description = "Height of the last event received; the stream resumes after it"),
+        ("org" = Option<String>, Query, description = "Only events that concern this agency (its `org`, `issuer` or one of its `orgs`); blocks with none are not sent"),
+        ("area" = Option<String>, Query, description = "Only events in this area code"),
+        ("severity" = Option<String>, Query, description = "Only events at least this severe: info, minor, major or critical"),
     ),
     responses(
         (status = 200, description = "A stream of `block` events", body = StreamEvent, content_type = "text/event-stream"),
-        (status = 400, description = "Malformed from_height or Last-Event-ID", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Malformed from_height, Last-Event-ID, org, area or severity", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn stream<N: NodeApi>(
@@ -394,7 +439,11 @@ pub(super) async fn stream<N: NodeApi>(
 ) -> Result<Sse<impl Stream<Item = Result<sse::Event, axum::Error>>>, ApiError> {
     let query = parse::query_params(query)?;
     let from = parse::stream_start(query.from_height.as_deref(), headers.get("last-event-id"))?;
-    let events = node.stream(from).map(|event| sse_event(&event));
+    let filter = stream_filter(&query)?;
+    let events = node
+        .stream(from)
+        .filter_map(move |event| futures::future::ready(filter.apply(event)))
+        .map(|event| sse_event(&event));
     let keep_alive = KeepAlive::new().interval(Duration::from_secs(STREAM_KEEP_ALIVE_S));
     Ok(Sse::new(events).keep_alive(keep_alive))
 }

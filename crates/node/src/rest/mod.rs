@@ -22,6 +22,7 @@ mod obligations;
 mod parse;
 mod receipts;
 mod records;
+mod safety;
 #[cfg(test)]
 mod tests;
 mod ui;
@@ -29,6 +30,7 @@ mod ui;
 pub use credentials::{ApplicationQuery, ApplicationStatusFilter, CredentialQuery, StatusMoment};
 pub use error::ApiError;
 pub use records::{AccessQuery, RecordQuery};
+pub use safety::SignedReader;
 
 use crate::receipts::StateSubject;
 use axum::Router;
@@ -44,6 +46,9 @@ use cityledger_api::{
     ObligationHistoryPage, ObligationReport, ObligationStatusFilter, ObligationView,
     ObligationsPage, ReceiptView, StatusListView, StatusView, StreamEvent, SubmitTxResponse,
     TxStatusView, TxsPage,
+};
+use cityledger_api::{
+    AlertsPage, CaseView, EvidenceView, ExamResultsPage, IncidentView, IncidentsPage,
 };
 use cityledger_types::genesis::Genesis;
 use cityledger_types::sealed::{KeyUpload, WrappedKeys};
@@ -309,6 +314,57 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
 
     /// The batch `id` with the proof of its record; `NotFound` if unknown.
     fn batch(&self, id: Digest) -> Result<BatchProof, ApiError>;
+
+    /// A page of the alerts `org` received, newest first.
+    fn alerts(
+        &self,
+        org: OrgName,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<AlertsPage, ApiError>;
+
+    /// The incident `id` for `reader`: `Forbidden` (`incident_not_shared`)
+    /// unless the reader is a member of an agency that sees it, or
+    /// (`stale_read`) when its clock is too far from the node's.
+    fn incident(&self, id: Digest, reader: SignedReader) -> Result<IncidentView, ApiError>;
+
+    /// A page of the incidents `org` sees, for `reader`, one of its
+    /// members.
+    fn incidents(
+        &self,
+        org: OrgName,
+        reader: SignedReader,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<IncidentsPage, ApiError>;
+
+    /// The evidence item `id` with its custody, if it exists.
+    fn evidence(&self, id: Digest) -> Result<Option<EvidenceView>, ApiError>;
+
+    /// The case `id` with every version, if it exists.
+    fn case(&self, id: Digest) -> Result<Option<CaseView>, ApiError>;
+
+    /// Exam `id` and a page of its entries; `NotFound` if unknown.
+    fn exam_results(
+        &self,
+        id: Digest,
+        cursor: Option<String>,
+        limit: usize,
+    ) -> Result<ExamResultsPage, ApiError>;
+
+    /// The receipt of evidence `id`'s custody (or its absence) at the
+    /// newest certified finalized block.
+    fn custody_receipt(&self, id: Digest) -> Result<ReceiptView, ApiError>;
+
+    /// The receipt that `item` is at its position in `version` (the newest
+    /// if `None`) of `case`; `NotFound` (`case_item_not_found`) when it is
+    /// not there.
+    fn case_item_receipt(
+        &self,
+        case: Digest,
+        item: Digest,
+        version: Option<u32>,
+    ) -> Result<ReceiptView, ApiError>;
 }
 
 /// The REST router over `node`.
@@ -377,6 +433,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         records::list_devices,
         records::show_device,
         records::show_batch,
+        safety::list_alerts,
+        safety::list_incidents,
+        safety::show_incident,
+        safety::show_evidence,
+        safety::show_case,
+        safety::exam_results,
+        safety::custody_receipt,
+        safety::case_item_receipt,
     ),
     tags(
         (name = "transactions", description = "Submit transactions and follow them to finality"),
@@ -388,6 +452,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "checkpoints", description = "Checkpoints of the finalized chain and consistency proofs between them: that a later chain extends an earlier one"),
         (name = "credentials", description = "Applications for citizen services, the credentials they issue, their status at any height or time with a proof, and the issuers' status lists"),
         (name = "records", description = "Sealed off-chain records with their commitments, consent grants, the owners' access logs, erasure tombstones, devices and anchored batches of messages"),
+        (name = "safety", description = "Alerts from devices, incidents shared across agencies (signed reads), evidence with its chain of custody, and case bundles"),
+        (name = "education", description = "Exams with committed answers, their reveals, grades and certificates"),
     )
 )]
 struct RestDoc;
@@ -509,4 +575,15 @@ fn routes<N: NodeApi>() -> Routes<N> {
         .get("/v1/devices", records::list_devices::<N>)
         .get("/v1/devices/{key}", records::show_device::<N>)
         .get("/v1/batches/{id}", records::show_batch::<N>)
+        .get("/v1/alerts", safety::list_alerts::<N>)
+        .get("/v1/incidents", safety::list_incidents::<N>)
+        .get("/v1/incidents/{id}", safety::show_incident::<N>)
+        .get("/v1/evidence/{id}", safety::show_evidence::<N>)
+        .get("/v1/cases/{id}", safety::show_case::<N>)
+        .get("/v1/exams/{id}/results", safety::exam_results::<N>)
+        .get("/v1/receipts/custody/{id}", safety::custody_receipt::<N>)
+        .get(
+            "/v1/receipts/case/{case}/{item}",
+            safety::case_item_receipt::<N>,
+        )
 }

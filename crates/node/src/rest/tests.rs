@@ -675,12 +675,163 @@ impl NodeApi for FakeNode {
             block_id: Digest([8; 32]),
         })
     }
+
+    fn alerts(
+        &self,
+        _org: OrgName,
+        _cursor: Option<String>,
+        _limit: usize,
+    ) -> Result<cityledger_api::AlertsPage, ApiError> {
+        Ok(cityledger_api::AlertsPage {
+            items: Vec::new(),
+            next_cursor: None,
+        })
+    }
+
+    fn incident(
+        &self,
+        id: Digest,
+        _reader: crate::rest::SignedReader,
+    ) -> Result<cityledger_api::IncidentView, ApiError> {
+        if id == FAKE_OBLIGATION {
+            return Ok(cityledger_api::IncidentView::new(id, &fake_incident()));
+        }
+        Err(ApiError::not_found(
+            code::INCIDENT_NOT_FOUND,
+            format!("no incident {id}"),
+        ))
+    }
+
+    fn incidents(
+        &self,
+        _org: OrgName,
+        _reader: crate::rest::SignedReader,
+        _cursor: Option<String>,
+        _limit: usize,
+    ) -> Result<cityledger_api::IncidentsPage, ApiError> {
+        Ok(cityledger_api::IncidentsPage {
+            items: Vec::new(),
+            next_cursor: None,
+        })
+    }
+
+    fn evidence(&self, id: Digest) -> Result<Option<cityledger_api::EvidenceView>, ApiError> {
+        Ok((id == FAKE_OBLIGATION).then(|| {
+            cityledger_api::EvidenceView::new(id, fake_record(id, false), &fake_custody())
+        }))
+    }
+
+    fn case(&self, id: Digest) -> Result<Option<cityledger_api::CaseView>, ApiError> {
+        use cityledger_types::safety::{CaseItems, CaseRecord, Note};
+        let case = CaseRecord {
+            org: OrgName::new("police").unwrap(),
+            incident: None,
+            title: Note::new("junction 12").unwrap(),
+            items: CaseItems::default(),
+            versions: 0,
+            created_height: Height(1),
+            created_at_ms: 1_700_000_000_000,
+        };
+        Ok((id == FAKE_OBLIGATION).then(|| cityledger_api::CaseView::new(id, &case, Vec::new())))
+    }
+
+    fn exam_results(
+        &self,
+        id: Digest,
+        _cursor: Option<String>,
+        _limit: usize,
+    ) -> Result<cityledger_api::ExamResultsPage, ApiError> {
+        use cityledger_types::education::{ExamRecord, ExamTerms};
+        if id != FAKE_OBLIGATION {
+            return Err(ApiError::not_found(
+                code::EXAM_NOT_FOUND,
+                format!("no exam {id}"),
+            ));
+        }
+        let exam = ExamRecord {
+            terms: ExamTerms {
+                org: OrgName::new("education").unwrap(),
+                course: cityledger_types::CourseName::new("math-101").unwrap(),
+                opens_at_ms: 1_700_000_000_000,
+                deadline_ms: 1_700_000_600_000,
+                max_score: 100,
+                pass_mark: 50,
+                certificate: None,
+            },
+            created_by: SecretKey::from_seed([6; 32]).public_key(),
+            created_height: Height(1),
+        };
+        Ok(cityledger_api::ExamResultsPage {
+            exam: cityledger_api::ExamView::new(id, &exam),
+            items: Vec::new(),
+            next_cursor: None,
+        })
+    }
+
+    fn custody_receipt(&self, _id: Digest) -> Result<ReceiptView, ApiError> {
+        Ok(self.receipt("custody"))
+    }
+
+    fn case_item_receipt(
+        &self,
+        _case: Digest,
+        _item: Digest,
+        version: Option<u32>,
+    ) -> Result<ReceiptView, ApiError> {
+        if version == Some(9) {
+            return Err(ApiError::not_found(
+                code::CASE_ITEM_NOT_FOUND,
+                "no such version",
+            ));
+        }
+        Ok(self.receipt("case_item"))
+    }
 }
 
 /// A record the fake node reports erased.
 const ERASED_RECORD: Digest = Digest([0xee; 32]);
 /// An access the fake node reports refused.
 const REFUSED_ACCESS: Digest = Digest([0xdd; 32]);
+
+fn fake_location() -> cityledger_types::safety::Location {
+    cityledger_types::safety::Location {
+        area: cityledger_types::AreaCode::new("district-7").unwrap(),
+        point: None,
+    }
+}
+
+fn fake_incident() -> cityledger_types::safety::IncidentRecord {
+    use cityledger_types::safety::{IncidentRecord, IncidentStatus, Note, Severity};
+    IncidentRecord {
+        org: OrgName::new("police").unwrap(),
+        kind: cityledger_types::EventKind::new("collision").unwrap(),
+        severity: Severity::Major,
+        location: fake_location(),
+        status: IncidentStatus::Reported,
+        opened_by: SecretKey::from_seed([6; 32]).public_key(),
+        opened_height: Height(1),
+        opened_at_ms: 1_700_000_000_000,
+        note: Note::new("two cars").unwrap(),
+        updates: Default::default(),
+        shares: Default::default(),
+        closure: None,
+    }
+}
+
+fn fake_custody() -> cityledger_types::safety::CustodyRecord {
+    use cityledger_types::safety::{CustodyRecord, EvidenceLink, MediaKind};
+    CustodyRecord {
+        link: EvidenceLink::Incident(Digest([2; 32])),
+        media_kind: MediaKind::Video,
+        captured_at_ms: 1_700_000_000_000,
+        location: fake_location(),
+        source_device: None,
+        commitment: Digest([3; 32]),
+        custodian: OrgName::new("police").unwrap(),
+        offer: None,
+        history: Default::default(),
+    }
+}
 
 fn fake_record(id: Digest, erased: bool) -> RecordView {
     use cityledger_types::obligation::{Reason, Reference};
@@ -856,6 +1007,21 @@ async fn send_to(node: &FakeNode, request: Request<Body>) -> Answer {
 
 async fn send(request: Request<Body>) -> Answer {
     send_to(&FakeNode::new(), request).await
+}
+
+/// `GET uri` signed as a reader with its clock at `time_ms`.
+fn signed_get(uri: &str, time_ms: u64) -> Request<Body> {
+    use cityledger_api::safety::{
+        READ_KEY_HEADER, READ_SIGNATURE_HEADER, READ_TIME_HEADER, read_payload,
+    };
+    let reader = SecretKey::from_seed([21; 32]);
+    let signature = reader.sign(&read_payload(uri, time_ms));
+    Request::get(uri)
+        .header(READ_KEY_HEADER, reader.public_key().to_hex())
+        .header(READ_TIME_HEADER, time_ms.to_string())
+        .header(READ_SIGNATURE_HEADER, signature.to_hex())
+        .body(Body::empty())
+        .unwrap()
 }
 
 fn get(uri: &str) -> Request<Body> {
@@ -1514,7 +1680,11 @@ async fn every_registered_route_is_served() {
                 "{key}",
                 &SecretKey::from_seed([6; 32]).public_key().to_hex(),
             );
+        let uri = uri
+            .replace("{case}", &FAKE_OBLIGATION.to_hex())
+            .replace("{item}", &Digest([2; 32]).to_hex());
         let uri = match path {
+            "/v1/alerts" | "/v1/incidents" => format!("{uri}?org=police"),
             "/v1/records" => format!("{uri}?owner=treasury:issuance"),
             "/v1/records/{id}/content" => format!("{uri}?access={}", Digest([1; 32])),
             "/v1/accesses" => format!("{uri}?owner=treasury:issuance"),
@@ -1535,6 +1705,7 @@ async fn every_registered_route_is_served() {
             "POST" if path == "/v1/records" => post_json(&uri, anchor_body(&tx, "Q0xTQg")),
             "POST" if path.ends_with("keys") => post_json(&uri, keys_body(FAKE_OBLIGATION)),
             "POST" => post_json(&uri, submit_body(&tx)),
+            _ if path.starts_with("/v1/incidents") => signed_get(&uri, 1_000),
             _ => get(&uri),
         };
         let answer = send_to(&node, request).await;
@@ -2529,4 +2700,49 @@ async fn record_routes_refuse_bad_input() {
     for (request, status, problem_code, field) in cases {
         check_problem(request, status, problem_code, field).await;
     }
+}
+
+#[tokio::test]
+async fn stream_filters_are_validated() {
+    let cases = [
+        ("/v1/stream?severity=urgent", code::BAD_SEVERITY, "severity"),
+        ("/v1/stream?area=District%207", code::BAD_AREA, "area"),
+        ("/v1/stream?org=Fire", code::BAD_ORG, "org"),
+    ];
+    for (uri, problem, field) in cases {
+        check_problem(get(uri), StatusCode::BAD_REQUEST, problem, Some(field)).await;
+    }
+    // A filter no fake event matches sends no block at all.
+    let answer = send(get("/v1/stream?from_height=1&severity=critical")).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(sse_messages(&answer.body).is_empty());
+}
+
+#[tokio::test]
+async fn incident_reads_must_be_signed_by_the_reader() {
+    let path = format!("/v1/incidents/{}", Digest([4; 32]));
+    check_problem(get(&path), StatusCode::FORBIDDEN, code::UNSIGNED_READ, None).await;
+    // Signed for another path: refused at the edge.
+    let mut moved = signed_get("/v1/incidents/other", 1_000);
+    *moved.uri_mut() = path.parse().unwrap();
+    check_problem(moved, StatusCode::FORBIDDEN, code::BAD_READ_SIGNATURE, None).await;
+    // Signed right: the node answers (the fake knows no such incident).
+    check_problem(
+        signed_get(&path, 1_000),
+        StatusCode::NOT_FOUND,
+        code::INCIDENT_NOT_FOUND,
+        None,
+    )
+    .await;
+    check_problem(
+        get(&format!(
+            "/v1/receipts/case/{}/{}?version=0",
+            Digest([1; 32]),
+            Digest([2; 32])
+        )),
+        StatusCode::BAD_REQUEST,
+        code::BAD_VERSION,
+        Some("version"),
+    )
+    .await;
 }

@@ -106,6 +106,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alerts an agency received (its devices' and those it was notified of),
+         *     newest first.
+         */
+        get: operations["list_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/applications": {
         parameters: {
             query?: never;
@@ -233,6 +253,23 @@ export interface paths {
         };
         /** A finalized block, by height or by id. */
         get: operations["block"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A case bundle: its items in order and every version's root. */
+        get: operations["show_case"];
         put?: never;
         post?: never;
         delete?: never;
@@ -394,6 +431,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/evidence/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An evidence item: its record (parties, commitment) and its custody
+         *     (holder, open offer, every hand-over).
+         */
+        get: operations["show_evidence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exams/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An exam and its students' entries: commitments, reveals, grades and
+         *     certificates.
+         */
+        get: operations["exam_results"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/genesis": {
         parameters: {
             query?: never;
@@ -410,6 +487,46 @@ export interface paths {
          *     consortium.
          */
         get: operations["genesis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Incidents an agency opened or was shared, newest first; a signed read
+         *     by one of its members.
+         */
+        get: operations["list_incidents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/incidents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An incident with its updates and shares; a signed read by a member of
+         *     an agency it is shared with.
+         */
+        get: operations["show_incident"];
         put?: never;
         post?: never;
         delete?: never;
@@ -522,6 +639,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/receipts/case/{case}/{item}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The receipt that an evidence item is at its position in a version of a
+         *     case bundle (the newest by default).
+         */
+        get: operations["case_item_receipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/receipts/credential/{id}": {
         parameters: {
             query?: never;
@@ -538,6 +675,27 @@ export interface paths {
          *     block time is proven. An unknown id gets a receipt proving absence.
          */
         get: operations["credential_receipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/receipts/custody/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The receipt of an evidence item's custody: who holds it and every
+         *     hand-over, proven by one state entry. An unknown id gets a receipt
+         *     proving absence.
+         */
+        get: operations["custody_receipt"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1010,7 +1168,54 @@ export interface components {
         }) | (components["schemas"]["DeviceOpView"] & {
             /** @enum {string} */
             kind: "device";
+        }) | (components["schemas"]["SafetyOpView"] & {
+            /** @enum {string} */
+            kind: "safety";
+        }) | (components["schemas"]["EducationOpView"] & {
+            /** @enum {string} */
+            kind: "education";
         });
+        /** @description An alert raised by a device. */
+        AlertView: {
+            /**
+             * Format: int64
+             * @description Block time, ms.
+             */
+            at_ms: number;
+            /**
+             * Format: int64
+             * @description When captured, ms.
+             */
+            captured_at_ms: number;
+            /** @description The device, hex key. */
+            device: string;
+            /**
+             * Format: int64
+             * @description Height of its block.
+             */
+            height: number;
+            /** @description Its id, hex. */
+            id: string;
+            /** @description What was detected. */
+            kind: string;
+            /** @description Where: `area` and an optional `point` in micro-degrees. */
+            location: Record<string, never>;
+            /** @description SHA-256 of the media, hex. */
+            media: string;
+            /** @description Agencies notified. */
+            notify: string[];
+            /** @description The device's organisation. */
+            org: string;
+            /** @description `info`, `minor`, `major` or `critical`. */
+            severity: string;
+        };
+        /** @description A page of alerts, newest first. */
+        AlertsPage: {
+            /** @description The alerts. */
+            items: components["schemas"]["AlertView"][];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            next_cursor?: string | null;
+        };
         /**
          * @description Anchor a record: the signed anchoring transaction, the sealed blob and
          *     the data key wrapped for its first readers. The node stores the blob and
@@ -1322,6 +1527,41 @@ export interface components {
              */
             next_before?: number | null;
         };
+        /** @description One version of a case bundle. */
+        CaseVersionView: {
+            /**
+             * Format: int64
+             * @description Height of the block that made it.
+             */
+            height: number;
+            /**
+             * Format: int32
+             * @description Items in it: the first ones of the case.
+             */
+            item_count: number;
+            /** @description Its bundle root, hex. */
+            root: string;
+            /**
+             * Format: int32
+             * @description Its number, from 1.
+             */
+            version: number;
+        };
+        /** @description A case bundle with every version. */
+        CaseView: {
+            /** @description Its id, hex. */
+            id: string;
+            /** @description The incident it is about, hex. */
+            incident?: string | null;
+            /** @description Its items, in order, hex. */
+            items: string[];
+            /** @description Its agency. */
+            org: string;
+            /** @description Its title. */
+            title: string;
+            /** @description Every version, oldest first. */
+            versions: components["schemas"]["CaseVersionView"][];
+        };
         /** @description One charge of an issuance. */
         ChargeView: {
             /** @description Amount, minor units. */
@@ -1584,6 +1824,32 @@ export interface components {
             /** @description Pass as `cursor` to continue; absent when the listing is complete. */
             next_cursor?: string | null;
         };
+        /** @description One entry of a custody history. */
+        CustodyEventView: {
+            /**
+             * Format: int64
+             * @description Block time, ms.
+             */
+            at_ms: number;
+            /** @description Who signed, hex key. */
+            by: string;
+            /**
+             * @description For an offer: the receiving agency; for an acceptance: the former
+             *     custodian.
+             */
+            counterpart?: string | null;
+            /** @description `collected`, `offered` or `accepted`. */
+            event: string;
+            /**
+             * Format: int64
+             * @description Height of its block.
+             */
+            height: number;
+            /** @description The agency that acted. */
+            org: string;
+            /** @description For an offer: the member who is to accept, hex key. */
+            receiver?: string | null;
+        };
         /** @description Deciding an appeal. */
         DecideAppealView: {
             /** @description `upheld` or `cancelled`. */
@@ -1709,6 +1975,46 @@ export interface components {
             /** @description Pass as `cursor` to continue; absent when the listing is complete. */
             next_cursor?: string | null;
         };
+        /** @description An education operation, tagged by `op`. */
+        EducationOpView: {
+            /** @description The course. */
+            course: string;
+            /**
+             * Format: int64
+             * @description The deadline, ms.
+             */
+            deadline_ms: number;
+            /** @enum {string} */
+            op: "create_exam";
+            /** @description The school. */
+            org: string;
+        } | {
+            /** @description The commitment, hex. */
+            commitment: string;
+            /** @description The exam, hex. */
+            exam: string;
+            /** @enum {string} */
+            op: "commit";
+        } | {
+            /** @description The commitment, hex. */
+            commitment: string;
+            /** @description The exam, hex. */
+            exam: string;
+            /** @enum {string} */
+            op: "reveal";
+        } | {
+            /** @description The exam, hex. */
+            exam: string;
+            /** @enum {string} */
+            op: "grade";
+            /**
+             * Format: int32
+             * @description The score.
+             */
+            score: number;
+            /** @description The student, hex key. */
+            student: string;
+        };
         /** @description Evidence that a validator signed two conflicting messages in one view. */
         EquivocationView: {
             /**
@@ -1742,6 +2048,101 @@ export interface components {
             height: number;
             /** @description Why. */
             reason: string;
+        };
+        /** @description An evidence item: its record and its custody. */
+        EvidenceView: {
+            /**
+             * Format: int64
+             * @description When captured, ms.
+             */
+            captured_at_ms: number;
+            /** @description The agency holding it. */
+            custodian: string;
+            /** @description The item (its record's id), hex. */
+            evidence: string;
+            /** @description Every custody event, oldest first. */
+            history: components["schemas"]["CustodyEventView"][];
+            /** @description `{"to": "incident"|"case", "id": …}`. */
+            link: Record<string, never>;
+            /** @description Where. */
+            location: Record<string, never>;
+            /** @description What the media are. */
+            media_kind: string;
+            offer?: null | components["schemas"]["CustodyEventView"];
+            /** @description The record: parties, commitment, tombstone. */
+            record: components["schemas"]["RecordView"];
+            /** @description The capturing device, hex key. */
+            source_device?: string | null;
+        };
+        /** @description A student's entry in an exam. */
+        ExamResultView: {
+            /** @description The answers' record once revealed, hex. */
+            answers_record?: string | null;
+            /** @description The commitment, hex. */
+            commitment: string;
+            /**
+             * Format: int64
+             * @description Height of the commitment's block.
+             */
+            committed_height: number;
+            /** @description The certificate issued, hex. */
+            credential?: string | null;
+            /** @description Whether it passes, once graded. */
+            passed?: boolean | null;
+            /**
+             * Format: int64
+             * @description Height of the reveal.
+             */
+            revealed_height?: number | null;
+            /**
+             * Format: int32
+             * @description The score once graded.
+             */
+            score?: number | null;
+            /** @description The student, hex key. */
+            student: string;
+        };
+        /** @description An exam and its entries, newest commitment first. */
+        ExamResultsPage: {
+            /** @description The exam. */
+            exam: components["schemas"]["ExamView"];
+            /** @description Its entries. */
+            items: components["schemas"]["ExamResultView"][];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            next_cursor?: string | null;
+        };
+        /** @description An exam. */
+        ExamView: {
+            /** @description The credential type a pass issues. */
+            certificate?: string | null;
+            /** @description The course. */
+            course: string;
+            /** @description Who defined it, hex key. */
+            created_by: string;
+            /**
+             * Format: int64
+             * @description Commitments until (exclusive), reveals from, ms of block time.
+             */
+            deadline_ms: number;
+            /** @description Its id, hex. */
+            id: string;
+            /**
+             * Format: int32
+             * @description The highest score.
+             */
+            max_score: number;
+            /**
+             * Format: int64
+             * @description Commitments from, ms of block time.
+             */
+            opens_at_ms: number;
+            /** @description The school. */
+            org: string;
+            /**
+             * Format: int32
+             * @description The lowest passing score.
+             */
+            pass_mark: number;
         };
         /** @description A service's fee, readable. */
         FeeView: {
@@ -1793,6 +2194,75 @@ export interface components {
              * @example ok
              */
             status: string;
+        };
+        /** @description One update of an incident. */
+        IncidentUpdateView: {
+            /**
+             * Format: int64
+             * @description Block time, ms.
+             */
+            at_ms: number;
+            /** @description Who recorded it, hex key. */
+            by: string;
+            /**
+             * Format: int64
+             * @description Height of its block.
+             */
+            height: number;
+            /** @description The new location, if it moved. */
+            location?: Record<string, never> | null;
+            /** @description What happened. */
+            note: string;
+            /** @description For which agency. */
+            org: string;
+            /** @description The severity after it. */
+            severity: string;
+            /** @description The status after it. */
+            status: string;
+            /** @description Units dispatched. */
+            units: string[];
+        };
+        /** @description An incident, as its agencies see it. */
+        IncidentView: {
+            /**
+             * Format: int64
+             * @description Height of the closing block, once closed.
+             */
+            closed_height?: number | null;
+            /** @description Its id, hex. */
+            id: string;
+            /** @description What happened. */
+            kind: string;
+            /** @description Where, now. */
+            location: Record<string, never>;
+            /** @description The first report. */
+            note: string;
+            /** @description Who opened it, hex key. */
+            opened_by: string;
+            /**
+             * Format: int64
+             * @description Height of the opening block.
+             */
+            opened_height: number;
+            /** @description The opening agency. */
+            org: string;
+            /** @description How it ended, once closed. */
+            outcome?: string | null;
+            /** @description How severe, now. */
+            severity: string;
+            /** @description The agencies it is shared with. */
+            shares: components["schemas"]["ShareView"][];
+            /** @description Where it stands. */
+            status: string;
+            /** @description Updates, oldest first. */
+            updates: components["schemas"]["IncidentUpdateView"][];
+        };
+        /** @description A page of incidents an agency sees, newest first. */
+        IncidentsPage: {
+            /** @description The incidents. */
+            items: components["schemas"]["IncidentView"][];
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            next_cursor?: string | null;
         };
         /** @description A request for information and, once given, the answer. */
         InfoRoundView: {
@@ -2321,6 +2791,80 @@ export interface components {
              */
             view: number;
         };
+        /** @description A safety operation, tagged by `op`; notes are left out. */
+        SafetyOpView: {
+            /** @description Area. */
+            area: string;
+            /** @description Kind. */
+            kind: string;
+            /** @enum {string} */
+            op: "raise_alert";
+            /** @description Severity. */
+            severity: string;
+        } | {
+            /** @description Kind. */
+            kind: string;
+            /** @enum {string} */
+            op: "open_incident";
+            /** @description Agency. */
+            org: string;
+            /** @description Severity. */
+            severity: string;
+        } | {
+            /** @description The incident, hex. */
+            incident: string;
+            /** @enum {string} */
+            op: "update_incident";
+            /** @description The agency acting. */
+            org: string;
+        } | {
+            /** @description The incident, hex. */
+            incident: string;
+            /** @enum {string} */
+            op: "share_incident";
+            /** @description With whom. */
+            with: string;
+        } | {
+            /** @description The incident, hex. */
+            incident: string;
+            /** @enum {string} */
+            op: "close_incident";
+        } | {
+            /** @description Content commitment, hex. */
+            commitment: string;
+            /** @description Media kind. */
+            media_kind: string;
+            /** @enum {string} */
+            op: "add_evidence";
+            /** @description The custodian agency. */
+            org?: string | null;
+        } | {
+            /** @description The item, hex. */
+            evidence: string;
+            /** @enum {string} */
+            op: "offer_handover";
+            /** @description The receiver, hex key. */
+            receiver: string;
+            /** @description The receiving agency. */
+            to: string;
+        } | {
+            /** @description The item, hex. */
+            evidence: string;
+            /** @enum {string} */
+            op: "accept_handover";
+        } | {
+            /** @enum {string} */
+            op: "create_case";
+            /** @description Agency. */
+            org: string;
+        } | {
+            /** @description The case, hex. */
+            case: string;
+            /** @description The items, hex. */
+            items: string[];
+            /** @enum {string} */
+            op: "add_to_case";
+        };
         /** @description Adding a member, or replacing its roles. */
         SetMemberView: {
             /** @description Member key, hex. */
@@ -2329,6 +2873,18 @@ export interface components {
             org: string;
             /** @description Roles granted. */
             roles: string[];
+        };
+        /** @description An agency an incident is shared with. */
+        ShareView: {
+            /** @description Who shared it, hex key. */
+            by: string;
+            /**
+             * Format: int64
+             * @description Height of the sharing block.
+             */
+            height: number;
+            /** @description The agency. */
+            org: string;
         };
         /** @description One change of a credential's status. */
         StatusChangeView: {
@@ -2842,6 +3398,42 @@ export interface operations {
             };
         };
     };
+    list_alerts: {
+        parameters: {
+            query: {
+                /** @description The agency */
+                org: string;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Page size, 1 to 1000; default 50 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of alerts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertsPage"];
+                };
+            };
+            /** @description No or a malformed org, cursor or limit */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_applications: {
         parameters: {
             query?: {
@@ -3104,6 +3696,47 @@ export interface operations {
                 };
             };
             /** @description No such block */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id, 64 hex characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The case */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseView"];
+                };
+            };
+            /** @description Not an id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3434,6 +4067,93 @@ export interface operations {
             };
         };
     };
+    show_evidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Evidence id (its record's), 64 hex characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item and its custody */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceView"];
+                };
+            };
+            /** @description Not an id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such evidence item */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exam_results: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Page size, 1 to 1000; default 50 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Exam id, 64 hex characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exam and a page of entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExamResultsPage"];
+                };
+            };
+            /** @description Not an id, or a malformed cursor or limit */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such exam */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     genesis: {
         parameters: {
             query?: never;
@@ -3450,6 +4170,115 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    list_incidents: {
+        parameters: {
+            query: {
+                /** @description The agency */
+                org: string;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Page size, 1 to 1000; default 50 */
+                limit?: number;
+            };
+            header: {
+                /** @description The reader's key, hex */
+                "x-cityledger-key": string;
+                /** @description The reader's clock, ms */
+                "x-cityledger-time": number;
+                /** @description ed25519 over `cityledger/read/v1 ‖ path and query ‖ time (8 bytes, big-endian)`, hex */
+                "x-cityledger-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of incidents */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentsPage"];
+                };
+            };
+            /** @description No or a malformed org, cursor or limit */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsigned, badly signed, stale, or the reader is not a member of the agency */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    show_incident: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The reader's key, hex */
+                "x-cityledger-key": string;
+                /** @description The reader's clock, ms */
+                "x-cityledger-time": number;
+                /** @description ed25519 over `cityledger/read/v1 ‖ path and query ‖ time (8 bytes, big-endian)`, hex */
+                "x-cityledger-signature": string;
+            };
+            path: {
+                /** @description Incident id, 64 hex characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The incident */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            /** @description Not an id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsigned, badly signed, stale, or not shared with the reader's agencies (`incident_not_shared`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3675,6 +4504,61 @@ export interface operations {
             };
         };
     };
+    case_item_receipt: {
+        parameters: {
+            query?: {
+                /** @description The bundle version, from 1; default the newest */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Case id, 64 hex characters */
+                case: string;
+                /** @description Evidence id, 64 hex characters */
+                item: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt; verify it offline before trusting its statement */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptView"];
+                };
+            };
+            /** @description Not an id, or a version that is not a number from 1 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such case or version, or the item is not in it */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No certified finalized block yet; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     credential_receipt: {
         parameters: {
             query?: {
@@ -3710,6 +4594,47 @@ export interface operations {
             };
             /** @description The height is not finalized with a certificate yet */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No certified finalized block yet; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    custody_receipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Evidence id, 64 hex characters */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The receipt; verify it offline before trusting its statement */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptView"];
+                };
+            };
+            /** @description Not an id */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4232,6 +5157,12 @@ export interface operations {
             query?: {
                 /** @description First height to send; default: the next block to be finalized */
                 from_height?: number;
+                /** @description Only events that concern this agency (its `org`, `issuer` or one of its `orgs`); blocks with none are not sent */
+                org?: string;
+                /** @description Only events in this area code */
+                area?: string;
+                /** @description Only events at least this severe: info, minor, major or critical */
+                severity?: string;
             };
             header?: {
                 /** @description Height of the last event received; the stream resumes after it */
@@ -4251,7 +5182,7 @@ export interface operations {
                     "text/event-stream": components["schemas"]["StreamEvent"];
                 };
             };
-            /** @description Malformed from_height or Last-Event-ID */
+            /** @description Malformed from_height, Last-Event-ID, org, area or severity */
             400: {
                 headers: {
                     [name: string]: unknown;

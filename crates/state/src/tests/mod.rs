@@ -39,10 +39,11 @@ fn issuance() -> Address {
 
 impl Chain {
     fn new() -> Chain {
-        let admins: Vec<SecretKey> = (0..6u8)
+        let admins: Vec<SecretKey> = (0..crate::genesis::DEV_ORGS.len() as u8)
             .map(|i| SecretKey::from_seed([100 + i; 32]))
             .collect();
-        let publics: [_; 6] = std::array::from_fn(|i| admins[i].public_key());
+        let publics: [_; crate::genesis::DEV_ORGS.len()] =
+            std::array::from_fn(|i| admins[i].public_key());
         let validator = GenesisValidator {
             org: OrgName::new("treasury").unwrap(),
             key: publics[0],
@@ -560,3 +561,4 @@ proptest! {
 mod credentials;
 mod obligations;
 mod records;
+mod safety;
