@@ -1352,15 +1352,19 @@ mod records {
         )
     }
 
-    fn message_receipt(index: usize) -> Receipt {
-        let batch = receipt_of(
+    fn batch_receipt() -> Receipt {
+        receipt_of(
             |state| {
                 Claim::Batch(Box::new(
                     assemble::batch_claim(state, BATCH).expect("claim"),
                 ))
             },
             &record(1, false),
-        );
+        )
+    }
+
+    fn message_receipt(index: usize) -> Receipt {
+        let batch = batch_receipt();
         let leaves: Vec<Digest> = messages().iter().map(|m| message_leaf(m)).collect();
         let inclusion = MerkleTree::new(leaves).prove(index);
         assemble::message_receipt(batch, messages()[index].clone(), inclusion).expect("receipt")
@@ -1505,9 +1509,10 @@ mod records {
     }
 
     #[test]
-    fn flipping_any_byte_of_a_record_or_message_receipt_fails() {
+    fn flipping_any_byte_of_a_record_batch_or_message_receipt_fails() {
         let anchor = genesis_validators().anchor();
         assert_every_flip_fails(&record_receipt(RECORD, &record(2, true)), &anchor);
+        assert_every_flip_fails(&batch_receipt(), &anchor);
         assert_every_flip_fails(&message_receipt(7), &anchor);
     }
 }
