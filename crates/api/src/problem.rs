@@ -87,6 +87,9 @@ pub mod code {
     pub const DUPLICATE_TX_ID: &str = "duplicate_tx_id";
     /// The mempool is full; retry after the `Retry-After` header's seconds.
     pub const MEMPOOL_FULL: &str = "mempool_full";
+    /// This client address sent more requests than the node's rate limit
+    /// allows; retry after the `Retry-After` header's seconds.
+    pub const RATE_LIMITED: &str = "rate_limited";
     /// The node cannot serve the request now (starting, syncing).
     pub const UNAVAILABLE: &str = "unavailable";
     /// A fault inside the node; details are in its log.

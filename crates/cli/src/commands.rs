@@ -4,7 +4,7 @@ use crate::home::{Home, random_key};
 use anyhow::{Context, Result, bail};
 use cityledger_api::{OutcomeView, TxStatusView};
 use cityledger_client::{Client, ClientError};
-use cityledger_node::config::{LEADER_TIMEOUT_MS_DEFAULT, NodeConfig, ValidatorAddress};
+use cityledger_node::config::{ApiConfig, LEADER_TIMEOUT_MS_DEFAULT, NodeConfig, ValidatorAddress};
 use cityledger_node::service::{NodeSettings, run as run_node};
 use cityledger_state::genesis::{DEV_ORGS, consortium_genesis};
 use cityledger_types::genesis::GenesisValidator;
@@ -113,12 +113,45 @@ fn create_dev_home(home: &Home, api: SocketAddr) -> Result<()> {
         api_listen: api,
         p2p_listen: p2p,
         leader_timeout_ms: LEADER_TIMEOUT_MS_DEFAULT,
+        api: ApiConfig::default(),
         validators: vec![ValidatorAddress {
             name: treasury.to_string(),
             key: node_key.public_key(),
             p2p,
         }],
     })
+}
+
+/// `cityledger config check`: the node's own validation, without the node.
+pub fn config_check(home_dir: &Path, json: bool) -> Result<()> {
+    let home = Home::new(home_dir);
+    if !home.is_initialised() {
+        bail!(
+            "{} holds no node configuration (config.toml)",
+            home_dir.display()
+        );
+    }
+    let config = home.config()?;
+    if json {
+        println!("{}", serde_json::json!({ "valid": true, "config": config }));
+    } else {
+        println!(
+            "{}: valid. Node {}, API on {}, p2p on {}, {} validators, rate limit {}",
+            home_dir.join("config.toml").display(),
+            config.name,
+            config.api_listen,
+            config.p2p_listen,
+            config.validators.len(),
+            match config.api.rate_limit_per_s {
+                0 => "off".to_owned(),
+                rate => format!(
+                    "{rate}/s per client (burst {})",
+                    config.api.rate_limit_burst
+                ),
+            }
+        );
+    }
+    Ok(())
 }
 
 /// `cityledger node`.
@@ -256,6 +289,7 @@ pub fn create_network(plan: &NetworkPlan<'_>) -> Result<(String, Vec<NetworkNode
             api_listen: address(i, 0),
             p2p_listen: address(i, 1),
             leader_timeout_ms: LEADER_TIMEOUT_MS_DEFAULT,
+            api: ApiConfig::default(),
             validators: book.clone(),
         })?;
         nodes.push(NetworkNode {

@@ -8,8 +8,8 @@
 //! HOME/data/            the store and the consensus journals
 //! ```
 
-use anyhow::{Context, Result, bail};
-use cityledger_node::config::NodeConfig;
+use anyhow::{Context, Result, anyhow, bail};
+use cityledger_node::config::{NodeConfig, Origin};
 use cityledger_types::genesis::Genesis;
 use cityledger_types::{PublicKey, SecretKey};
 use serde::{Deserialize, Serialize};
@@ -68,17 +68,22 @@ impl Home {
         self.config_path().exists()
     }
 
-    /// Reads and validates the configuration.
+    /// Reads and validates the configuration, with the environment's
+    /// `CITYLEDGER_*` variables overriding the file (docs/configuration.md).
     pub fn config(&self) -> Result<NodeConfig> {
         let path = self.config_path();
         let text =
             fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let config: NodeConfig = toml::from_str(&text)
-            .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
-        config
-            .validate()
-            .with_context(|| format!("{} is invalid", path.display()))?;
-        Ok(config)
+        NodeConfig::parse(&text, &|name| std::env::var(name).ok()).map_err(|issue| {
+            let file = path.display();
+            match &issue.origin {
+                Origin::File { line: Some(line) } => anyhow!("{file}:{line}: {}", issue.reason),
+                Origin::File { line: None } => anyhow!("{file}: {}", issue.reason),
+                Origin::Env { var } => {
+                    anyhow!("environment variable {var} (over {file}): {}", issue.reason)
+                }
+            }
+        })
     }
 
     /// Writes the configuration.

@@ -52,6 +52,9 @@ enum Command {
         #[arg(long)]
         home: PathBuf,
     },
+    /// Check a node's configuration file as the node would at start-up.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Create one home per validator for a new network.
     Init {
         /// Directory that will hold one home per validator.
@@ -146,6 +149,18 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate HOME/config.toml, with the environment's CITYLEDGER_*
+    /// overrides, without starting the node; exits non-zero naming the
+    /// file, the line and the reason when it is refused.
+    Check {
+        /// The node's home directory.
+        #[arg(long)]
+        home: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// Create a key and print the address of its account.
     New {
@@ -211,6 +226,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Dev { home, api } => commands::dev(&home, api, json),
         Command::Node { home } => commands::node(&home, json),
+        Command::Config(ConfigCommand::Check { home }) => commands::config_check(&home, json),
         Command::Init {
             home,
             validators,

@@ -650,3 +650,176 @@ async fn cli_errors_name_the_argument_and_exit_non_zero() {
         "only the one 1.00 payment applied"
     );
 }
+
+/// Runs `cityledger ARGS` with `env` added to its environment.
+fn run_cli_env(args: &[&str], env: &[(&str, &str)]) -> CliOutput {
+    let output = std::process::Command::new(binary())
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run cityledger");
+    CliOutput {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_bad_config_is_refused_with_its_file_line_and_reason() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let net = dir.path().join("net");
+    let net_text = net.to_str().expect("UTF-8 temporary path");
+    let made = run_cli_logged(&["init", "--home", net_text, "--validators", "1"]);
+    assert!(made.success(), "{made:?}");
+    let home = net.join("treasury");
+    let home_text = home.to_str().expect("UTF-8 temporary path");
+    let checked = run_cli_logged(&["config", "check", "--home", home_text]);
+    assert!(checked.success(), "{checked:?}");
+    assert!(checked.stdout.contains("valid"), "{checked:?}");
+
+    let path = home.join("config.toml");
+    let good = std::fs::read_to_string(&path).expect("config.toml");
+    let line_of = |text: &str, needle: &str| {
+        text.lines()
+            .position(|line| line.contains(needle))
+            .map(|index| index + 1)
+            .expect("needle")
+    };
+    for (bad, needle, reason) in [
+        (
+            good.replace("[api]\n", "[api]\nrate_limt_per_s = 5\n"),
+            "rate_limt_per_s",
+            "unknown field `rate_limt_per_s`",
+        ),
+        (
+            good.replacen(
+                "api_listen = \"127.0.0.1:",
+                "api_listen = \"127.0.0.300:",
+                1,
+            ),
+            "127.0.0.300",
+            "socket address",
+        ),
+        (
+            good.replace("leader_timeout_ms = 1000", "leader_timeout_ms = 0"),
+            "leader_timeout_ms",
+            "outside 50..=60000",
+        ),
+    ] {
+        std::fs::write(&path, &bad).expect("write config.toml");
+        let refused = run_cli_logged(&["config", "check", "--home", home_text]);
+        assert_eq!(refused.code, Some(1), "{refused:?}");
+        let expected = format!("{}:{}: ", path.display(), line_of(&bad, needle));
+        assert!(
+            refused.stderr.contains(&expected),
+            "{expected} in {refused:?}"
+        );
+        assert!(refused.stderr.contains(reason), "{reason} in {refused:?}");
+        // The node refuses the same file at start-up, before it opens anything.
+        let node = run_cli_within(&["node", "--home", home_text], WAIT_MAX);
+        assert_eq!(node.code, Some(1), "{node:?}");
+        assert!(node.stderr.contains(&expected), "{node:?}");
+    }
+    assert!(!home.join("data").exists(), "no refused start wrote data");
+
+    std::fs::write(&path, &good).expect("restore config.toml");
+    let overridden = run_cli_env(
+        &["config", "check", "--home", home_text],
+        &[("CITYLEDGER_API_RATE_LIMIT_BURST", "many")],
+    );
+    assert_eq!(overridden.code, Some(1), "{overridden:?}");
+    assert!(
+        overridden
+            .stderr
+            .contains("environment variable CITYLEDGER_API_RATE_LIMIT_BURST"),
+        "{overridden:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_limits_each_client_and_answers_only_allowed_origins() {
+    const ALLOWED: &str = "https://payments.city.example";
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let env = [
+        ("CITYLEDGER_API_RATE_LIMIT_PER_S", "5"),
+        ("CITYLEDGER_API_RATE_LIMIT_BURST", "5"),
+        ("CITYLEDGER_API_CORS_ALLOWED_ORIGINS", ALLOWED),
+    ];
+    let node = Node::start_with_env(&dir.path().join("home"), free_port_pair(), &env)
+        .await
+        .expect("a dev node");
+    // Let the bucket refill after the readiness polls spent it.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let http = raw_http();
+    let status_url = format!("{}/v1/status", node.url);
+
+    let allowed = http
+        .get(&status_url)
+        .header("origin", ALLOWED)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.as_bytes()),
+        Some(ALLOWED.as_bytes())
+    );
+    let other = http
+        .get(&status_url)
+        .header("origin", "https://elsewhere.example")
+        .send()
+        .await
+        .expect("GET");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, format!("{}/v1/txs", node.url))
+        .header("origin", ALLOWED)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .expect("OPTIONS");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let methods = preflight
+        .headers()
+        .get("access-control-allow-methods")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(methods.contains("POST"), "{methods}");
+
+    // Forty at once from one address: the burst of five passes, the rest
+    // are refused with a problem and the seconds to wait.
+    let answers = futures::future::join_all((0..40).map(|_| http.get(&status_url).send())).await;
+    let mut admitted = 0;
+    let mut limited = 0;
+    for answer in answers {
+        let answer = answer.expect("an answer");
+        match answer.status().as_u16() {
+            200 => admitted += 1,
+            429 => {
+                limited += 1;
+                let retry: u64 = answer
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .expect("Retry-After in seconds");
+                assert!(retry >= 1);
+                let problem: serde_json::Value = answer.json().await.expect("a problem");
+                assert_eq!(problem["code"], "rate_limited", "{problem}");
+                assert_eq!(problem["status"], 429, "{problem}");
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(
+        admitted >= 1 && limited >= 1,
+        "{admitted} admitted, {limited} limited"
+    );
+}

@@ -126,7 +126,7 @@ pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
         let mut handles: Vec<Handle<()>> = vec![context.child("admission").dedicated().spawn(move |_| worker.run())];
         handles.extend(engine::start(context.child("consensus"), core.clone(), engine_config, admission.clone(), gossip_inbox).await);
         let api = crate::api_impl::ApiService::new(core.clone(), admission, context.child("api"));
-        handles.push(crate::api_impl::serve(context.child("http"), listener, api));
+        handles.push(crate::api_impl::serve(context.child("http"), listener, api, settings.config.api.clone()));
         info!(api = %settings.config.api_listen, height = %core.chain.finalized().block.header.height, "node started");
         wait_for_signal().await;
         info!("stopping");

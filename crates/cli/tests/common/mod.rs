@@ -112,16 +112,32 @@ impl Node {
     /// number `n` of a home is `home.log.n`, next to the home.
     pub async fn start(home: &Path, port: u16) -> Result<Node, String> {
         let api = format!("127.0.0.1:{port}");
-        Node::spawn(&["dev", "--api", &api], home, port).await
+        Node::spawn(&["dev", "--api", &api], home, port, &[]).await
+    }
+
+    /// Starts `cityledger dev` like [`Node::start`], with `env` set in its
+    /// environment (the `CITYLEDGER_*` config overrides).
+    pub async fn start_with_env(
+        home: &Path,
+        port: u16,
+        env: &[(&str, &str)],
+    ) -> Result<Node, String> {
+        let api = format!("127.0.0.1:{port}");
+        Node::spawn(&["dev", "--api", &api], home, port, env).await
     }
 
     /// Starts `cityledger node` on a home made by `init`, whose API listens
     /// on `port`, and waits until it answers `/health`.
     pub async fn start_validator(home: &Path, port: u16) -> Result<Node, String> {
-        Node::spawn(&["node"], home, port).await
+        Node::spawn(&["node"], home, port, &[]).await
     }
 
-    async fn spawn(args: &[&str], home: &Path, port: u16) -> Result<Node, String> {
+    async fn spawn(
+        args: &[&str],
+        home: &Path,
+        port: u16,
+        env: &[(&str, &str)],
+    ) -> Result<Node, String> {
         let log = next_log_path(home);
         let file = fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
         let err = file.try_clone().map_err(|e| e.to_string())?;
@@ -132,6 +148,7 @@ impl Node {
             .arg("--home")
             .arg(home)
             .env("RUST_LOG", log_filter)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::from(file))
             .stderr(Stdio::from(err))

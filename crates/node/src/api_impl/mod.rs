@@ -861,8 +861,13 @@ fn parse_cursor(text: &str) -> Result<TxLocation, ApiError> {
     })
 }
 
-/// Serves the REST API on `listener` until the runtime stops.
-pub fn serve<E, S>(runtime: S, listener: std::net::TcpListener, api: ApiService<E>) -> Handle<()>
+/// Serves the REST API on `listener` until the runtime stops, behind the protections of `config`.
+pub fn serve<E, S>(
+    runtime: S,
+    listener: std::net::TcpListener,
+    api: ApiService<E>,
+    config: crate::config::ApiConfig,
+) -> Handle<()>
 where
     E: Clock + Metrics + Send + Sync + 'static,
     S: Spawner,
@@ -879,7 +884,9 @@ where
                 return;
             }
         };
-        if let Err(error) = axum::serve(listener, router(api)).await {
+        let app = crate::rest::protect(router(api), &config)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        if let Err(error) = axum::serve(listener, app).await {
             error!(%error, "the API server stopped");
         }
     })

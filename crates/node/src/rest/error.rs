@@ -84,6 +84,12 @@ pub enum ApiError {
         /// Seconds until a retry is worthwhile.
         retry_after_s: u64,
     },
+    /// The client address is over the rate limit (429 with `Retry-After`).
+    #[error("too many requests from this address; retry in {retry_after_s} s")]
+    RateLimited {
+        /// Seconds until a request would be admitted.
+        retry_after_s: u64,
+    },
     /// The node cannot serve now: starting, syncing or shutting down (503).
     #[error("{detail}")]
     Unavailable {
@@ -158,6 +164,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MempoolFull { .. } | ApiError::Unavailable { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -177,6 +184,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => code::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => code::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MempoolFull { .. } => code::MEMPOOL_FULL,
+            ApiError::RateLimited { .. } => code::RATE_LIMITED,
             ApiError::Unavailable { .. } => code::UNAVAILABLE,
             ApiError::Internal { .. } => code::INTERNAL,
         }
@@ -227,7 +235,9 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
         );
-        if let ApiError::MempoolFull { retry_after_s } = self {
+        if let ApiError::MempoolFull { retry_after_s } | ApiError::RateLimited { retry_after_s } =
+            self
+        {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
         }
         response

@@ -15,6 +15,7 @@
 //! part of the OpenAPI document.
 
 mod credentials;
+mod edge;
 mod error;
 mod handlers;
 mod listings;
@@ -28,6 +29,7 @@ mod tests;
 mod ui;
 
 pub use credentials::{ApplicationQuery, ApplicationStatusFilter, CredentialQuery, StatusMoment};
+pub use edge::{RATE_LIMIT_CLIENTS_MAX, RateLimiter, protect};
 pub use error::ApiError;
 pub use records::{AccessQuery, RecordQuery};
 pub use safety::SignedReader;
