@@ -1,6 +1,7 @@
 //! The commands, one function each.
 
 use crate::home::{Home, random_key};
+use crate::logging::LogFormat;
 use anyhow::{Context, Result, bail};
 use cityledger_api::{OutcomeView, TxStatusView};
 use cityledger_client::{Client, ClientError};
@@ -14,6 +15,7 @@ use clap::Args;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tracing::info;
 
 /// Chain id of the development chain.
 pub const DEV_CHAIN_ID: &str = "cityledger-dev";
@@ -30,17 +32,6 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn init_logging(default: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    // Colour codes only on a terminal: node logs usually go to files.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .try_init();
-}
-
 /// Runs `future` on a small runtime: the CLI's client calls.
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
@@ -51,15 +42,17 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 /// `cityledger dev`.
-pub fn dev(home_dir: &Path, api: SocketAddr, json: bool) -> Result<()> {
-    init_logging("info,commonware=warn");
+pub fn dev(home_dir: &Path, api: SocketAddr, log_format: LogFormat, json: bool) -> Result<()> {
     let home = Home::new(home_dir);
     if !home.is_initialised() {
         create_dev_home(&home, api)?;
     }
     let mut config = home.config()?;
     config.api_listen = api;
-    if json {
+    if log_format == LogFormat::Json {
+        // Every line on stdout is then a JSON log line, this one included.
+        info!(api = %format!("http://{api}"), home = %home.dir().display(), "starting the dev chain");
+    } else if json {
         println!(
             "{}",
             serde_json::json!({ "api": format!("http://{api}"), "home": home.dir() })
@@ -155,8 +148,7 @@ pub fn config_check(home_dir: &Path, json: bool) -> Result<()> {
 }
 
 /// `cityledger node`.
-pub fn node(home_dir: &Path, _json: bool) -> Result<()> {
-    init_logging("info,commonware=warn");
+pub fn node(home_dir: &Path, log_format: LogFormat) -> Result<()> {
     let home = Home::new(home_dir);
     if !home.is_initialised() {
         bail!(
@@ -165,10 +157,14 @@ pub fn node(home_dir: &Path, _json: bool) -> Result<()> {
         );
     }
     let config = home.config()?;
-    println!(
-        "CityLedger node {}: API at http://{}",
-        config.name, config.api_listen
-    );
+    if log_format == LogFormat::Json {
+        info!(node = %config.name, api = %format!("http://{}", config.api_listen), "starting the node");
+    } else {
+        println!(
+            "CityLedger node {}: API at http://{}",
+            config.name, config.api_listen
+        );
+    }
     start(&home, config)
 }
 

@@ -6,6 +6,7 @@ mod checkpoints;
 mod commands;
 mod credential;
 mod home;
+mod logging;
 mod obligation;
 mod printable;
 mod receipts;
@@ -16,6 +17,7 @@ mod testnet;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use logging::{LogArgs, LogFormat};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -45,12 +47,16 @@ enum Command {
         /// Address of the REST API.
         #[arg(long, default_value = "127.0.0.1:8080")]
         api: SocketAddr,
+        #[command(flatten)]
+        log: LogArgs,
     },
     /// Run a node from a home created by `init` or `dev`.
     Node {
         /// The node's home directory.
         #[arg(long)]
         home: PathBuf,
+        #[command(flatten)]
+        log: LogArgs,
     },
     /// Check a node's configuration file as the node would at start-up.
     #[command(subcommand)]
@@ -207,11 +213,31 @@ enum QueryCommand {
     },
 }
 
+impl Command {
+    /// How a long-running command logs; `None` for the others, which
+    /// print their result and log nothing.
+    fn log_format(&self) -> Option<LogFormat> {
+        match self {
+            Command::Dev { log, .. } | Command::Node { log, .. } => Some(log.log_format),
+            Command::Testnet(args) => Some(args.log.log_format),
+            _ => None,
+        }
+    }
+}
+
 fn main() {
     let cli = Cli::parse();
     let json = cli.json;
+    let log_format = cli.command.log_format();
+    if let Some(format) = log_format {
+        logging::init(format);
+    }
     if let Err(error) = run(cli) {
-        if json {
+        if log_format == Some(LogFormat::Json) {
+            // A collector reads every line as JSON: the reason the node
+            // stopped is a log line like the others.
+            tracing::error!(target: "cityledger", "{error:#}");
+        } else if json {
             let body = serde_json::json!({ "error": format!("{error:#}") });
             println!("{body}");
         } else {
@@ -224,8 +250,8 @@ fn main() {
 fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     match cli.command {
-        Command::Dev { home, api } => commands::dev(&home, api, json),
-        Command::Node { home } => commands::node(&home, json),
+        Command::Dev { home, api, log } => commands::dev(&home, api, log.log_format, json),
+        Command::Node { home, log } => commands::node(&home, log.log_format),
         Command::Config(ConfigCommand::Check { home }) => commands::config_check(&home, json),
         Command::Init {
             home,

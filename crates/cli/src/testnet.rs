@@ -10,6 +10,7 @@
 
 use crate::commands::{NetworkNode, NetworkPlan, create_network};
 use crate::home::Home;
+use crate::logging::{LogArgs, LogFormat};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use rustix::process::{Pid, Signal, kill_process};
@@ -17,6 +18,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tracing::{error, warn};
 
 /// How long a node gets to stop after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -43,6 +45,9 @@ pub struct TestnetArgs {
     /// Chain id of a new network.
     #[arg(long, default_value = "cityledger-local")]
     chain_id: String,
+    /// Also the format of each node's log (`DIR/NAME.log`).
+    #[command(flatten)]
+    pub log: LogArgs,
 }
 
 /// One entry of `testnet.json`.
@@ -78,7 +83,7 @@ pub fn run(args: TestnetArgs, json: bool) -> Result<()> {
     };
     let mut children = Vec::new();
     for node in &nodes {
-        match spawn_node(node) {
+        match spawn_node(node, args.log.log_format) {
             Ok(child) => children.push((node, child)),
             Err(error) => {
                 stop_all(&mut children);
@@ -191,7 +196,7 @@ fn existing_network(dir: &Path) -> Result<Vec<NetworkNode>> {
     Ok(nodes)
 }
 
-fn spawn_node(node: &NetworkNode) -> Result<Child> {
+fn spawn_node(node: &NetworkNode, log_format: LogFormat) -> Result<Child> {
     let log_path = node.home.with_extension("log");
     let log = fs::OpenOptions::new()
         .create(true)
@@ -204,6 +209,8 @@ fn spawn_node(node: &NetworkNode) -> Result<Child> {
         .arg("node")
         .arg("--home")
         .arg(&node.home)
+        .arg("--log-format")
+        .arg(log_format.as_arg())
         .stdin(Stdio::null())
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(errors))
@@ -254,10 +261,13 @@ async fn supervise(children: &mut [(&NetworkNode, Child)], stop: &mut StopSignal
                 continue;
             }
             if let Ok(Some(status)) = child.try_wait() {
-                eprintln!(
-                    "node {} exited ({status}); its log is {}",
-                    node.name,
-                    node.home.with_extension("log").display()
+                // The network goes on without it, or halts without a
+                // quorum: either way an operator has to look.
+                error!(
+                    node = %node.name,
+                    %status,
+                    log = %node.home.with_extension("log").display(),
+                    "a node exited"
                 );
                 *exited = true;
             }
@@ -283,10 +293,7 @@ fn stop_all(children: &mut [(&NetworkNode, Child)]) {
             match child.try_wait() {
                 Ok(Some(_)) | Err(_) => break,
                 Ok(None) if Instant::now() > deadline => {
-                    eprintln!(
-                        "node {} did not stop in {STOP_GRACE:?}; killing it",
-                        node.name
-                    );
+                    warn!(node = %node.name, grace = ?STOP_GRACE, "a node did not stop in time; killing it");
                     let _ = child.kill();
                     let _ = child.wait();
                     break;

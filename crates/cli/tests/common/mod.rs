@@ -111,8 +111,15 @@ impl Node {
     /// on `port`, and waits until it answers `/health`. The log of start
     /// number `n` of a home is `home.log.n`, next to the home.
     pub async fn start(home: &Path, port: u16) -> Result<Node, String> {
+        Node::start_with(home, port, &[]).await
+    }
+
+    /// [`Node::start`] with more arguments for `cityledger dev`.
+    pub async fn start_with(home: &Path, port: u16, extra: &[&str]) -> Result<Node, String> {
         let api = format!("127.0.0.1:{port}");
-        Node::spawn(&["dev", "--api", &api], home, port, &[]).await
+        let mut args = vec!["dev", "--api", &api];
+        args.extend_from_slice(extra);
+        Node::spawn(&args, home, port, &[]).await
     }
 
     /// Starts `cityledger dev` like [`Node::start`], with `env` set in its
@@ -168,10 +175,15 @@ impl Node {
     /// Starts a node on a fresh home `dir/home`, retrying with another port
     /// if the first one was taken in the meantime.
     pub async fn start_fresh(dir: &Path) -> Node {
+        Node::start_fresh_with(dir, &[]).await
+    }
+
+    /// [`Node::start_fresh`] with more arguments for `cityledger dev`.
+    pub async fn start_fresh_with(dir: &Path, extra: &[&str]) -> Node {
         let mut failures = Vec::new();
         for attempt in 0..START_ATTEMPTS_MAX {
             let home = dir.join(format!("home-{attempt}"));
-            match Node::start(&home, free_port_pair()).await {
+            match Node::start_with(&home, free_port_pair(), extra).await {
                 Ok(node) => return node,
                 Err(error) => failures.push(error),
             }
@@ -600,6 +612,11 @@ pub fn run_cli_logged(args: &[&str]) -> CliOutput {
 /// files, so that a chatty command cannot block on a full pipe while we
 /// wait.
 pub fn run_cli_within(args: &[&str], timeout: Duration) -> CliOutput {
+    run_cli_with_env(args, &[], timeout)
+}
+
+/// [`run_cli_within`] with more environment variables.
+pub fn run_cli_with_env(args: &[&str], env: &[(&str, &str)], timeout: Duration) -> CliOutput {
     use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().expect("temporary directory for CLI output");
     let out_path = dir.path().join("stdout");
@@ -607,6 +624,7 @@ pub fn run_cli_within(args: &[&str], timeout: Duration) -> CliOutput {
     let mut child = Command::new(binary())
         .args(args)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::from(
             fs::File::create(&out_path).expect("stdout file"),

@@ -23,7 +23,7 @@ use futures::StreamExt;
 use futures::channel::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// Milliseconds since the Unix epoch on the runtime's clock.
 pub fn now_ms(clock: &impl Clock) -> u64 {
@@ -274,8 +274,11 @@ pub async fn run_finalizer<E: Clock + Spawner + Metrics>(
     }
 }
 
-/// Blocks between two progress lines while catching up.
-const CATCH_UP_LOG_EVERY: u64 = 100;
+/// Blocks between two info lines of progress, in step or catching up. One
+/// line per block would drown the log: at a block a second that is 86,400
+/// lines a day, and a catch-up replays thousands a minute. Every block is
+/// a debug line.
+const PROGRESS_LOG_EVERY: u64 = 100;
 
 fn log_finalized(core: &NodeCore, executed: &ExecutedBlock) {
     let header = &executed.block.header;
@@ -284,10 +287,11 @@ fn log_finalized(core: &NodeCore, executed: &ExecutedBlock) {
         let network = core.network();
         (network.syncing(), network.views_behind())
     };
-    if !syncing {
-        info!(%height, txs = header.tx_count, state_root = %header.state_root, "finalized");
-    } else if height.0.is_multiple_of(CATCH_UP_LOG_EVERY) {
-        // One line per block would drown the log during a long catch-up.
+    if !height.0.is_multiple_of(PROGRESS_LOG_EVERY) {
+        debug!(%height, txs = header.tx_count, state_root = %header.state_root, "finalized");
+    } else if syncing {
         info!(%height, views_behind, "catching up");
+    } else {
+        info!(%height, txs = header.tx_count, state_root = %header.state_root, "finalized");
     }
 }

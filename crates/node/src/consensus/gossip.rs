@@ -18,7 +18,7 @@ use commonware_runtime::Clock;
 use futures::StreamExt;
 use futures::channel::mpsc;
 use std::sync::Arc;
-use tracing::debug;
+use tracing::warn;
 
 /// Most transactions in one gossip message.
 const GOSSIP_MESSAGE_TX_MAX: usize = 512;
@@ -100,9 +100,12 @@ pub async fn receive_loop<R: Receiver, E: Clock>(clock: E, mut receiver: R, admi
         {
             Ok(txs) => txs,
             Err(error) => {
-                // Authenticated peers only; a bad message is a bug or an
-                // attack, and either way it carries nothing we can use.
-                debug!(?peer, %error, "undecodable gossip message");
+                // Authenticated peers only; a bad message is a bug, an
+                // attack or a peer on an incompatible build (a half-done
+                // upgrade), and it carries nothing we can use. A warning:
+                // the network works on, but that peer's operator must look.
+                // The channel's quota bounds how many lines a peer can cause.
+                warn!(?peer, %error, "undecodable gossip message");
                 continue;
             }
         };

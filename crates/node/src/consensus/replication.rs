@@ -12,7 +12,7 @@ use commonware_runtime::Clock;
 use futures::channel::mpsc::{self, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tracing::debug;
+use tracing::warn;
 
 /// How often notices are taken up and asks retried.
 const TICK: Duration = Duration::from_millis(250);
@@ -49,7 +49,9 @@ where
         {
             Ok(message) => message,
             Err(error) => {
-                debug!(?peer, %error, "undecodable replication message");
+                // As for gossip: a peer on an incompatible build, a bug
+                // or an attack, bounded by the channel's quota.
+                warn!(?peer, %error, "undecodable replication message");
                 continue;
             }
         };
