@@ -70,18 +70,14 @@ pub enum RestoreError {
         reason: String,
     },
     /// The restored tip is not the one the header names.
-    #[error(
-        "the blocks lead to block {found} with state root {found_root}, the header names {expected} with {expected_root}"
-    )]
+    #[error("the blocks lead to a tip with {what} {found}, the header names {expected}")]
     TipMismatch {
+        /// `block id` or `state root`.
+        what: &'static str,
         /// From the header.
         expected: Digest,
-        /// From the header.
-        expected_root: Digest,
         /// Restored.
         found: Digest,
-        /// Restored.
-        found_root: Digest,
     },
     /// A blob whose record is not live in the restored state.
     #[error("the backup holds a blob of record {record}, which the restored state {why}")]
@@ -259,15 +255,21 @@ fn replay_block(
 
 fn check_tip(chain: &Chain, header: &BackupHeader) -> Result<(), RestoreError> {
     let tip = chain.finalized().block.header.clone();
-    if tip.id() != header.tip_id || tip.state_root != header.tip_state_root {
-        return Err(RestoreError::TipMismatch {
-            expected: header.tip_id,
-            expected_root: header.tip_state_root,
-            found: tip.id(),
-            found_root: tip.state_root,
-        });
+    let compared = [
+        ("block id", header.tip_id, tip.id()),
+        ("state root", header.tip_state_root, tip.state_root),
+    ];
+    match compared
+        .into_iter()
+        .find(|(_, expected, found)| expected != found)
+    {
+        Some((what, expected, found)) => Err(RestoreError::TipMismatch {
+            what,
+            expected,
+            found,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Stores a record's blob and keys, if its record is live in the restored
