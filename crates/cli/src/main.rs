@@ -1,6 +1,7 @@
 //! The `cityledger` command: run a dev chain or a node, create networks and
 //! keys, send transactions, query balances and benchmark.
 
+mod backup;
 mod bench;
 mod checkpoints;
 mod commands;
@@ -61,6 +62,31 @@ enum Command {
     /// Check a node's configuration file as the node would at start-up.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Write a verified backup of a node's data: every finalized block with
+    /// its certificate, and the records' sealed blobs and keys.
+    ///
+    /// Works while the node runs (it writes the backup from a snapshot of
+    /// one tip, through its admin socket HOME/data/admin.sock, without stopping)
+    /// or when it is stopped. The file appears under its name only once it
+    /// is complete, fsynced and checked. It holds no secret key and no
+    /// configuration: keep node.key, config.toml and genesis.json apart.
+    /// It does hold the wrapped keys of records, so keep it as carefully as
+    /// the node's disk, and expire old backups: an erased record's keys
+    /// live on in backups taken before its erasure.
+    Backup(backup::BackupArgs),
+    /// Rebuild a node's data from a backup, then start the node as usual.
+    ///
+    /// The whole file is checked first (every frame's checksum, the
+    /// whole-file digest, and that it is of this home's chain), so a
+    /// damaged or foreign backup is refused with nothing changed. Then
+    /// every block's certificate is checked against the genesis validators
+    /// and the block re-executed, its state root compared with its header,
+    /// into DIR/data.restoring, which becomes DIR/data only at the end.
+    /// Exits non-zero on any failure. Then start the node: it serves the
+    /// restored state at once and catches up with its peers. The consensus
+    /// journals are not in a backup, so a restored validator needs live
+    /// peers to resume (a one-validator chain cannot; see ADR 0010).
+    Restore(backup::RestoreArgs),
     /// Create one home per validator for a new network.
     Init {
         /// Directory that will hold one home per validator.
@@ -270,6 +296,8 @@ fn run(cli: Cli) -> Result<()> {
             json,
         ),
         Command::Testnet(args) => testnet::run(args, json),
+        Command::Backup(args) => backup::backup(args, json),
+        Command::Restore(args) => backup::restore(args, json),
         Command::Simulate(args) => simulate::run(args, json),
         Command::Status { node } => commands::status(&node, json),
         Command::Keys(KeysCommand::New { name, home }) => commands::keys_new(&home, &name, json),

@@ -517,6 +517,13 @@ fn check_header_links(
     Ok(())
 }
 
+/// The genesis block of the chain `genesis` describes: what every block of
+/// that chain descends from, so its id names the chain.
+pub fn genesis_block_of(genesis: &Genesis) -> Result<Block, ChainError> {
+    let state = SparseMerkleTree::new().apply(genesis_writes(genesis)?);
+    Ok(genesis_block(genesis, state.root()))
+}
+
 /// The block at height 0: no transactions, the genesis state.
 pub fn genesis_block(genesis: &Genesis, state_root: Digest) -> Block {
     Block {

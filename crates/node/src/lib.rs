@@ -6,8 +6,10 @@
 //! names Commonware types; the REST API ([`rest`]) speaks only through the
 //! [`rest::NodeApi`] trait.
 
+pub mod admin;
 pub mod admission;
 pub mod api_impl;
+pub mod backup;
 pub mod chain;
 pub mod config;
 pub mod consensus;

@@ -47,3 +47,21 @@ pub const RECEIPT_DESCENDANT_SCAN_MAX: usize = cityledger_verifier::limits::DESC
 /// How far a signed read's clock may be from the node's, in ms: a read
 /// signed earlier (replayed) or later than that is refused (ADR 0008).
 pub const READ_SKEW_MS_MAX: u64 = 5 * 60 * 1000;
+
+/// Largest backup header frame: a chain id and a few digests.
+pub const BACKUP_HEADER_BYTES_MAX: usize = 4 * 1024;
+/// Largest wrapped-keys file of one record, as the blob store bounds it.
+pub const BACKUP_KEYS_BYTES_MAX: usize = 1024 * 1024;
+/// Largest block frame of a backup: a block, its certificate and framing.
+pub const BACKUP_BLOCK_FRAME_BYTES_MAX: usize =
+    BLOCK_BYTES_MAX + cityledger_storage::limits::CERTIFICATE_BYTES_MAX + 64;
+/// Largest blob frame of a backup: one record's blob and keys and framing.
+pub const BACKUP_BLOB_FRAME_BYTES_MAX: usize =
+    cityledger_types::limits::BLOB_BYTES_MAX as usize + BACKUP_KEYS_BYTES_MAX + 128;
+/// Most records whose blobs one backup carries; a backup of a node holding
+/// more is refused, naming this limit.
+pub const BACKUP_RECORDS_MAX: usize = 1_000_000;
+/// Longest reason an aborted backup carries to the client.
+pub const BACKUP_ABORT_REASON_BYTES_MAX: usize = 4 * 1024;
+
+const _: () = assert!(BACKUP_BLOB_FRAME_BYTES_MAX <= u32::MAX as usize);

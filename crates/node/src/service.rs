@@ -19,6 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::{error, info};
 
+/// The store's directory in the data directory.
+pub const STORE_DIR: &str = "store";
+/// The blob store's directory in the data directory.
+pub const BLOBS_DIR: &str = "blobs";
+
 /// Everything needed to run a node, already loaded and validated.
 pub struct NodeSettings {
     /// The configuration file's content.
@@ -88,13 +93,13 @@ fn engine_config(settings: &NodeSettings) -> Result<EngineConfig, NodeError> {
 pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
     let engine_config = engine_config(&settings)?;
     let me = cityledger_types::SecretKey::from_seed(settings.node_key_seed).public_key();
-    let store_path = settings.data_dir.join("store");
+    let store_path = settings.data_dir.join(STORE_DIR);
     let store = FjallStore::open(&store_path).map_err(|source| NodeError::Store {
         path: store_path.clone(),
         source,
     })?;
     let chain = Chain::open(Arc::new(store), settings.genesis.clone())?;
-    let blobs_path = settings.data_dir.join("blobs");
+    let blobs_path = settings.data_dir.join(BLOBS_DIR);
     let blobs: Arc<dyn cityledger_storage::BlobStore> = Arc::new(
         cityledger_storage::DirBlobStore::open(&blobs_path).map_err(|source| NodeError::Blobs {
             path: blobs_path.clone(),
@@ -118,6 +123,11 @@ pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
     runner.start(|context| async move {
         let metrics = NodeMetrics::register(&context.child("cityledger"));
         let core = NodeCore::new(chain, metrics, settings.config.name.clone(), me, blobs);
+        let admin_socket = settings.data_dir.join(crate::admin::ADMIN_SOCKET);
+        if let Err(error) = crate::admin::serve(&admin_socket, core.chain.store().clone(), core.blobs.clone()) {
+            // Not fatal: the node runs, and is backed up when stopped.
+            error!(%error, path = %admin_socket.display(), "cannot open the admin socket; a backup needs the node stopped");
+        }
         let (gossip_outbox, gossip_inbox) = futures::channel::mpsc::channel(GOSSIP_BATCHES_QUEUED_MAX);
         // With no peers there is no one to gossip to; the unused inbox then
         // closes at once.

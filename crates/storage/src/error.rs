@@ -110,8 +110,16 @@ pub enum StoreError {
         cause: Box<StoreError>,
     },
 
-    /// The engine could not open the data directory (locked by another
-    /// process, unreadable, not a store).
+    /// Another process holds the store open: a running node. The engine
+    /// admits one process per store.
+    #[error("the store at {} is in use by another process (a running node?)", dir.display())]
+    Locked {
+        /// The data directory.
+        dir: PathBuf,
+    },
+
+    /// The engine could not open the data directory (unreadable, not a
+    /// store).
     #[error("could not open the store at {}: {source}", dir.display())]
     Open {
         /// The data directory.

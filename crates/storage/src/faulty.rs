@@ -6,7 +6,8 @@
 
 use crate::error::StoreError;
 use crate::store::{
-    BlockCommit, Committed, IndexEntry, ScanOrder, Store, StoredBlock, Tip, TxLocation,
+    BlockCommit, Committed, IndexEntry, ScanOrder, Store, StoreSnapshot, StoredBlock, Tip,
+    TxLocation,
 };
 use cityledger_types::{Address, Digest, Height};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -116,5 +117,9 @@ impl<S: Store> Store for FaultyStore<S> {
         order: ScanOrder,
     ) -> Result<Vec<IndexEntry>, StoreError> {
         self.inner.index_scan(prefix, after, limit, order)
+    }
+
+    fn snapshot(&self) -> Result<Box<dyn StoreSnapshot>, StoreError> {
+        self.inner.snapshot()
     }
 }

@@ -16,7 +16,8 @@ use crate::keys::{self, FORMAT_KEY, Space, TIP_KEY, account_key, height_key};
 use crate::limits::{ACCOUNT_PAGE_MAX, INDEX_PAGE_MAX};
 use crate::records::{self, FORMAT_VERSION};
 use crate::store::{
-    BlockCommit, Committed, IndexEntry, ScanOrder, Store, StoredBlock, Tip, TxLocation,
+    BlockCommit, Committed, IndexEntry, ScanOrder, Store, StoreSnapshot, StoredBlock, Tip,
+    TxLocation,
 };
 use cityledger_types::{Address, Digest, Height};
 use fjall::{
@@ -99,9 +100,14 @@ impl FjallStore {
     /// refused with [`StoreError::OpenRefused`] (or
     /// [`StoreError::UnsupportedFormat`]) naming `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let open_error = |source: fjall::Error| StoreError::Open {
-            dir: dir.to_path_buf(),
-            source: Box::new(source),
+        let open_error = |source: fjall::Error| match source {
+            fjall::Error::Locked => StoreError::Locked {
+                dir: dir.to_path_buf(),
+            },
+            source => StoreError::Open {
+                dir: dir.to_path_buf(),
+                source: Box::new(source),
+            },
         };
         let database = Database::builder(dir)
             .max_journaling_size(JOURNAL_BYTES_MAX)
@@ -145,7 +151,7 @@ impl FjallStore {
                 let (key, value) = guard.into_inner().map_err(StoreError::engine("scan"))?;
                 let payload = open_value(space, &key, &value)?;
                 if space == Space::Blocks {
-                    self.decode_block(&key, payload)?;
+                    decode_block(&key, payload)?;
                 }
                 checked += 1;
             }
@@ -295,26 +301,7 @@ impl FjallStore {
             return Ok(None);
         };
         let payload = open_value(Space::Blocks, &key, &value)?;
-        self.decode_block(&key, payload).map(Some)
-    }
-
-    /// Decodes a block record and checks its header against its key and its
-    /// recorded id: the read-side half of the paired header check.
-    fn decode_block(&self, key: &[u8], payload: &[u8]) -> Result<StoredBlock, StoreError> {
-        let height = keys::parse_height_key(key)
-            .ok_or_else(|| corrupt(Space::Blocks, key, "key is not a height"))?;
-        let block = records::decode_block(height, payload)
-            .map_err(|malformed| corrupt(Space::Blocks, key, &malformed.0))?;
-        let header = check::decode_header(height, &block.block_bytes)
-            .map_err(|error| corrupt(Space::Blocks, key, &error.to_string()))?;
-        if header.height != height || header.id() != block.block_id {
-            return Err(corrupt(
-                Space::Blocks,
-                key,
-                "the block's header does not match its height or its recorded id",
-            ));
-        }
-        Ok(block)
+        decode_block(&key, payload).map(Some)
     }
 
     /// The id of the stored block at `height` (at or below the tip). Looks up
@@ -549,6 +536,81 @@ impl Store for FjallStore {
             entries.push((key.to_vec(), payload.to_vec()));
         }
         Ok(entries)
+    }
+
+    fn snapshot(&self) -> Result<Box<dyn StoreSnapshot>, StoreError> {
+        Ok(Box::new(FjallSnapshot {
+            snapshot: self.database.snapshot(),
+            meta: self.spaces.meta.clone(),
+            blocks: self.spaces.blocks.clone(),
+            state: self.spaces.state.clone(),
+        }))
+    }
+}
+
+/// Decodes a block record and checks its header against its key and its
+/// recorded id: the read-side half of the paired header check.
+fn decode_block(key: &[u8], payload: &[u8]) -> Result<StoredBlock, StoreError> {
+    let height = keys::parse_height_key(key)
+        .ok_or_else(|| corrupt(Space::Blocks, key, "key is not a height"))?;
+    let block = records::decode_block(height, payload)
+        .map_err(|malformed| corrupt(Space::Blocks, key, &malformed.0))?;
+    let header = check::decode_header(height, &block.block_bytes)
+        .map_err(|error| corrupt(Space::Blocks, key, &error.to_string()))?;
+    if header.height != height || header.id() != block.block_id {
+        return Err(corrupt(
+            Space::Blocks,
+            key,
+            "the block's header does not match its height or its recorded id",
+        ));
+    }
+    Ok(block)
+}
+
+/// A fjall snapshot with the keyspaces a backup reads: every read is
+/// checked as the live store checks it.
+struct FjallSnapshot {
+    snapshot: fjall::Snapshot,
+    meta: Keyspace,
+    blocks: Keyspace,
+    state: Keyspace,
+}
+
+impl FjallSnapshot {
+    fn read_raw(
+        &self,
+        keyspace: &Keyspace,
+        key: &[u8],
+    ) -> Result<Option<fjall::UserValue>, StoreError> {
+        fjall::Readable::get(&self.snapshot, keyspace, key)
+            .map_err(StoreError::engine("read from a snapshot"))
+    }
+}
+
+impl StoreSnapshot for FjallSnapshot {
+    fn tip(&self) -> Result<Option<Tip>, StoreError> {
+        let Some(value) = self.read_raw(&self.meta, TIP_KEY)? else {
+            return Ok(None);
+        };
+        let payload = open_value(Space::Meta, TIP_KEY, &value)?;
+        records::decode_tip(payload)
+            .map(Some)
+            .map_err(|malformed| corrupt(Space::Meta, TIP_KEY, &malformed.0))
+    }
+
+    fn block(&self, height: Height) -> Result<Option<StoredBlock>, StoreError> {
+        let key = height_key(height);
+        let Some(value) = self.read_raw(&self.blocks, &key)? else {
+            return Ok(None);
+        };
+        decode_block(&key, open_value(Space::Blocks, &key, &value)?).map(Some)
+    }
+
+    fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(value) = self.read_raw(&self.state, key)? else {
+            return Ok(None);
+        };
+        open_value(Space::State, key, &value).map(|payload| Some(payload.to_vec()))
     }
 }
 

@@ -55,7 +55,8 @@ pub use fjall_store::FjallStore;
 pub use limits::{ACCOUNT_PAGE_MAX, INDEX_PAGE_MAX};
 pub use memory::MemoryStore;
 pub use store::{
-    BlockCommit, Committed, IndexChange, IndexEntry, ScanOrder, Store, StoredBlock, Tip, TxLocation,
+    BlockCommit, Committed, IndexChange, IndexEntry, ScanOrder, Store, StoreSnapshot, StoredBlock,
+    Tip, TxLocation,
 };
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use crate::check::{self, Decision};
 use crate::error::StoreError;
 use crate::limits::{ACCOUNT_PAGE_MAX, INDEX_PAGE_MAX};
 use crate::store::{
-    BlockCommit, Committed, IndexEntry, ScanOrder, Store, StoredBlock, Tip, TxLocation,
+    BlockCommit, Committed, IndexEntry, ScanOrder, Store, StoreSnapshot, StoredBlock, Tip,
+    TxLocation,
 };
 use cityledger_types::{Address, Digest, Height};
 use std::collections::{BTreeMap, BTreeSet};
@@ -195,5 +196,37 @@ impl Store for MemoryStore {
             .take(limit.min(INDEX_PAGE_MAX))
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect())
+    }
+
+    fn snapshot(&self) -> Result<Box<dyn StoreSnapshot>, StoreError> {
+        // A copy: the memory store serves simulations and tests, whose
+        // chains are small.
+        let chain = self.lock();
+        Ok(Box::new(MemorySnapshot {
+            tip: chain.tip,
+            blocks: chain.blocks.clone(),
+            state: chain.state.clone(),
+        }))
+    }
+}
+
+/// A copy of the memory store's tip, blocks and state.
+struct MemorySnapshot {
+    tip: Option<Tip>,
+    blocks: BTreeMap<Height, StoredBlock>,
+    state: BTreeMap<Vec<u8>, Vec<u8>>,
+}
+
+impl StoreSnapshot for MemorySnapshot {
+    fn tip(&self) -> Result<Option<Tip>, StoreError> {
+        Ok(self.tip)
+    }
+
+    fn block(&self, height: Height) -> Result<Option<StoredBlock>, StoreError> {
+        Ok(self.blocks.get(&height).cloned())
+    }
+
+    fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.state.get(key).cloned())
     }
 }

@@ -163,4 +163,26 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
         order: ScanOrder,
     ) -> Result<Vec<IndexEntry>, StoreError>;
+
+    /// A read-only view of the store as it is now, which later commits do
+    /// not change: a backup reads one tip and the blocks below it while the
+    /// node goes on committing.
+    fn snapshot(&self) -> Result<Box<dyn StoreSnapshot>, StoreError>;
+}
+
+/// A consistent, read-only view of the finalized chain at one tip.
+///
+/// Its tip, blocks and state entries are those of one moment: a block
+/// committed after the snapshot was taken is not in it, and its tip never
+/// names a block it does not hold. It should live no longer than one
+/// backup: the engine keeps old versions of values while it exists.
+pub trait StoreSnapshot: Send {
+    /// The newest block in the view, or `None` for an empty store.
+    fn tip(&self) -> Result<Option<Tip>, StoreError>;
+
+    /// The block at `height`, if the view holds it.
+    fn block(&self, height: Height) -> Result<Option<StoredBlock>, StoreError>;
+
+    /// The state value under `key` in the view, if any.
+    fn state_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 }

@@ -643,7 +643,60 @@ macro_rules! conformance {
     };
 }
 
+/// A snapshot keeps the tip, blocks and state of the moment it was taken
+/// while the store commits on: what a backup of a running node relies on.
+pub(crate) fn a_snapshot_stays_at_its_tip_while_the_store_moves_on<S: Store>(store: &S) {
+    let mut chain = TestChain::default();
+    chain.push(Contents {
+        tx_count: 1,
+        state_writes: writes(&[("a", Some("1")), ("b", Some("2"))]),
+        ..Contents::default()
+    });
+    chain.push(Contents {
+        state_writes: writes(&[("a", Some("10"))]),
+        ..Contents::default()
+    });
+    commit_all(store, &chain);
+    let snapshot = store.snapshot().expect("snapshot");
+    let later = chain.push(Contents {
+        state_writes: writes(&[("a", None), ("c", Some("3"))]),
+        ..Contents::default()
+    });
+    assert_eq!(
+        store.commit(&later.commit()).expect("commit"),
+        Committed::Written
+    );
+
+    assert_eq!(snapshot.tip().expect("tip"), Some(tip_of(&chain.blocks[1])));
+    for block in &chain.blocks[..2] {
+        let stored = snapshot.block(block.height).expect("read").expect("held");
+        assert_eq!(
+            stored,
+            store.block(block.height).expect("read").expect("held")
+        );
+    }
+    assert_eq!(snapshot.block(Height(2)).expect("read"), None);
+    assert_eq!(
+        snapshot.state_get(b"a").expect("read"),
+        Some(b"10".to_vec())
+    );
+    assert_eq!(snapshot.state_get(b"b").expect("read"), Some(b"2".to_vec()));
+    assert_eq!(snapshot.state_get(b"c").expect("read"), None);
+    // The store itself has moved on.
+    assert_eq!(store.tip().expect("tip"), Some(tip_of(&chain.blocks[2])));
+    assert_eq!(store.state_get(b"a").expect("read"), None);
+}
+
+/// A snapshot of an empty store has no tip and no blocks.
+pub(crate) fn a_snapshot_of_an_empty_store_is_empty<S: Store>(store: &S) {
+    let snapshot = store.snapshot().expect("snapshot");
+    assert_eq!(snapshot.tip().expect("tip"), None);
+    assert_eq!(snapshot.block(Height(0)).expect("read"), None);
+}
+
 conformance!(
+    a_snapshot_stays_at_its_tip_while_the_store_moves_on,
+    a_snapshot_of_an_empty_store_is_empty,
     round_trip,
     empty_block_round_trips,
     recommit_is_idempotent,

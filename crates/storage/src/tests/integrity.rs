@@ -314,8 +314,8 @@ fn a_second_open_of_the_same_directory_fails_cleanly() {
         Committed::Written
     );
     match FjallStore::open(dir.path()) {
-        Err(StoreError::Open { dir: reported, .. }) => assert_eq!(reported, dir.path()),
-        Err(other) => panic!("expected an open error, got {other}"),
+        Err(StoreError::Locked { dir: reported }) => assert_eq!(reported, dir.path()),
+        Err(other) => panic!("expected the store to be locked, got {other}"),
         Ok(_) => panic!("two stores on one directory"),
     }
 }
