@@ -20,7 +20,10 @@ fn file() -> String {
         api_listen: "127.0.0.1:8080".parse().expect("address"),
         p2p_listen: "127.0.0.1:8081".parse().expect("address"),
         leader_timeout_ms: LEADER_TIMEOUT_MS_DEFAULT,
-        api: ApiConfig::default(),
+        api: ApiConfig {
+            rate_limit_per_s: 1_000,
+            ..ApiConfig::default()
+        },
         validators: vec![
             ValidatorAddress {
                 name: "treasury".into(),
@@ -72,7 +75,7 @@ fn what_init_writes_parses_back_to_itself() {
     let text = file();
     let config = parse(&text).expect("valid");
     assert_eq!(toml::to_string_pretty(&config).expect("encode"), text);
-    assert_eq!(config.api, ApiConfig::default());
+    assert_eq!(config.api.rate_limit_per_s, 1_000);
 }
 
 #[test]
