@@ -64,8 +64,12 @@ async function render() {
     const heading = main.querySelector('h1');
     // After a move within the explorer, focus goes to the new page's
     // title, as a page load would put it at the top; on the first load it
-    // stays at the top, where the skip link is.
-    if (heading instanceof HTMLElement && ticket > 1) heading.focus();
+    // stays at the top, where the skip link is. A reader already typing in
+    // a field (the search box) keeps it: a page that finished loading must
+    // not take their next keystroke.
+    const active = document.activeElement;
+    const typing = active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement;
+    if (heading instanceof HTMLElement && ticket > 1 && !typing) heading.focus();
     main.setAttribute("data-ready", String(ticket));
   }
 }

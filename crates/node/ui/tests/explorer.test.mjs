@@ -237,6 +237,7 @@ test('a transfer made with the CLI shows up in the explorer', { timeout: TEST_MS
   await detail.fill('#search-input', paidHash);
   await detail.press('#search-input', 'Enter');
   await detail.waitForURL(`**/#/txs/${paidHash}`);
+  await detail.waitForFunction(() => !document.querySelector('main .loading'));
   await detail.fill('#search-input', bob);
   await detail.press('#search-input', 'Enter');
   await detail.waitForURL(`**/#/accounts/${bob}`);
