@@ -156,6 +156,9 @@ pub mod code {
     pub const BAD_READ_SIGNATURE: &str = "bad_read_signature";
     /// A signed read's time is too far from the node's clock.
     pub const STALE_READ: &str = "stale_read";
+    /// A private read (records of a party, an access log, sealed content)
+    /// signed by a key other than the party whose data it is.
+    pub const NOT_THE_READER: &str = "not_the_reader";
     /// No evidence item with that id exists.
     pub const EVIDENCE_NOT_FOUND: &str = "evidence_not_found";
     /// No case with that id exists.

@@ -167,7 +167,7 @@ pub struct AccessesArgs {
     /// Node URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     node: String,
-    /// The owner: a key name in the home or 64 hex.
+    /// The owner: a key name in the home; it signs the read.
     #[arg(long)]
     owner: String,
     /// Only accesses to this record.
@@ -615,7 +615,7 @@ fn fetch_content(signing: &Signing, record: Digest, grant: Option<Digest>) -> Re
     let tx = sign_fresh(signing, Action::Record(RecordOp::Access { record, grant }));
     let status = block_on(submit_and_wait(&signing.node, &tx))?;
     require_applied(&status)?;
-    match block_on(client.record_content(&record, &tx.hash())) {
+    match block_on(client.record_content(&record, &tx.hash(), &signing.key)) {
         Ok(view) => {
             let blob = URL_SAFE_NO_PAD
                 .decode(&view.blob)
@@ -752,6 +752,7 @@ fn grant(args: GrantArgs, json: bool) -> Result<()> {
             let owner = cityledger_types::Address::of_key(&signing.key.public_key());
             let page = block_on(client(&signing.node)?.records(
                 &RecordFilter::Owner(owner.to_string()),
+                &signing.key,
                 None,
                 Some(cityledger_client::api::limits::ACCOUNT_TXS_LIMIT_MAX),
             ))?;
@@ -799,14 +800,16 @@ pub(crate) fn share_key(signing: &Signing, record: Digest, reader: &PublicKey) -
 
 fn accesses(args: AccessesArgs, json: bool) -> Result<()> {
     let home = Home::new(&args.home);
-    let owner = party_key(&home, &args.owner).context("--owner")?;
+    // The log is private: the owner signs the read, so its key must be here.
+    let owner = home
+        .key(&args.owner)
+        .context("--owner: the owner signs the read of its access log")?;
     let record = args
         .record
         .as_deref()
         .map(|text| digest(text, "--record"))
         .transpose()?;
-    let owner_address = cityledger_types::Address::of_key(&owner).to_string();
-    let page = block_on(client(&args.node)?.accesses(&owner_address, record.as_ref(), None, None))?;
+    let page = block_on(client(&args.node)?.accesses(&owner, record.as_ref(), None, None))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&page)?);
         return Ok(());

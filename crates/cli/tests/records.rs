@@ -177,9 +177,11 @@ async fn a_lab_result_reaches_the_pharmacy_with_consent_and_erasure_leaves_only_
         .send()
         .await
         .expect("ask for the content");
-    assert_eq!(answer.status().as_u16(), 410);
+    // Sealed content is a private read: unsigned, it is refused before the
+    // node looks the record up (the signed fetch above got its 410).
+    assert_eq!(answer.status().as_u16(), 403);
     let problem: serde_json::Value = answer.json().await.expect("a problem document");
-    assert_eq!(problem["tombstone"]["erasure"]["reason"], "GDPR article 17");
+    assert_eq!(problem["code"], "unsigned_read");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,6 +22,7 @@ pub mod limits;
 mod obligations;
 mod records;
 mod safety;
+mod signed;
 mod txs;
 
 pub use client::Client;

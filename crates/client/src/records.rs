@@ -12,7 +12,7 @@ use cityledger_api::{
     RecordKeysRequest, RecordView, RecordsPage, SubmitTxResponse,
 };
 use cityledger_types::sealed::{KeyUpload, WrappedKeys};
-use cityledger_types::{Digest, PublicKey, SignedTx, encoding};
+use cityledger_types::{Digest, PublicKey, SecretKey, SignedTx, encoding};
 
 /// Whose records a listing returns.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,10 +57,12 @@ impl Client {
             .await
     }
 
-    /// A page of records, newest first.
+    /// A page of records, newest first: a read signed by `reader`, the
+    /// owner or recipient `filter` names.
     pub async fn records(
         &self,
         filter: &RecordFilter,
+        reader: &SecretKey,
         cursor: Option<&str>,
         limit: Option<usize>,
     ) -> Result<RecordsPage, ClientError> {
@@ -71,40 +73,43 @@ impl Client {
         };
         url.query_pairs_mut().append_pair(name, value);
         page_query(&mut url, cursor, limit);
-        self.get_json(url).await
+        self.signed_get_json(url, reader).await
     }
 
-    /// The sealed content of record `id` for the finalized access `access`:
-    /// a 403 problem (with the refused access) or a 410 (with the
-    /// tombstone) otherwise.
+    /// The sealed content of record `id` for the finalized access `access`
+    /// by `reader`, who signs the read: a 403 problem (with the refused
+    /// access) or a 410 (with the tombstone) otherwise.
     pub async fn record_content(
         &self,
         id: &Digest,
         access: &Digest,
+        reader: &SecretKey,
     ) -> Result<RecordContentView, ClientError> {
         let mut url = self.url(&["v1", "records", &id.to_hex(), "content"])?;
         url.query_pairs_mut()
             .append_pair("access", &access.to_hex());
-        self.get_json(url).await
+        self.signed_get_json(url, reader).await
     }
 
     /// A page of `owner`'s access log, newest first, optionally of one
-    /// record.
+    /// record; the owner signs the read.
     pub async fn accesses(
         &self,
-        owner: &str,
+        owner: &SecretKey,
         record: Option<&Digest>,
         cursor: Option<&str>,
         limit: Option<usize>,
     ) -> Result<AccessesPage, ClientError> {
         let mut url = self.url(&["v1", "accesses"])?;
-        url.query_pairs_mut().append_pair("owner", owner);
+        let address = cityledger_types::Address::of_key(&owner.public_key());
+        url.query_pairs_mut()
+            .append_pair("owner", &address.to_string());
         if let Some(record) = record {
             url.query_pairs_mut()
                 .append_pair("record", &record.to_hex());
         }
         page_query(&mut url, cursor, limit);
-        self.get_json(url).await
+        self.signed_get_json(url, owner).await
     }
 
     /// The device `key`.

@@ -4,14 +4,10 @@
 
 use crate::client::{Client, page_query};
 use crate::error::ClientError;
-use cityledger_api::safety::{
-    READ_KEY_HEADER, READ_SIGNATURE_HEADER, READ_TIME_HEADER, read_payload,
-};
 use cityledger_api::{
     AlertsPage, CaseView, EvidenceView, ExamResultsPage, IncidentView, IncidentsPage, ReceiptView,
 };
 use cityledger_types::{Digest, SecretKey};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 impl Client {
     /// A page of the alerts `org` received, newest first.
@@ -98,28 +94,5 @@ impl Client {
                 .append_pair("version", &version.to_string());
         }
         self.get_json(url).await
-    }
-
-    async fn signed_get_json<T: serde::de::DeserializeOwned>(
-        &self,
-        url: reqwest::Url,
-        reader: &SecretKey,
-    ) -> Result<T, ClientError> {
-        let time_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-            .unwrap_or(0);
-        let target = match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let signature = reader.sign(&read_payload(&target, time_ms));
-        let request = self
-            .http
-            .get(url)
-            .header(READ_KEY_HEADER, reader.public_key().to_hex())
-            .header(READ_TIME_HEADER, time_ms.to_string())
-            .header(READ_SIGNATURE_HEADER, signature.to_hex());
-        self.send_json(request).await
     }
 }

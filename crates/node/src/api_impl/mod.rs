@@ -618,17 +618,26 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
 
     fn records(&self, query: RecordQuery) -> Result<RecordsPage, ApiError> {
         let tip = self.core.chain.finalized();
-        records::records(self.store().as_ref(), &snapshot(&tip), &query)
+        let now = now_ms(self.runtime.as_ref());
+        records::records(self.store().as_ref(), &snapshot(&tip), &query, now)
     }
 
-    fn record_content(&self, id: Digest, access: Digest) -> Result<RecordContentView, ApiError> {
+    fn record_content(
+        &self,
+        id: Digest,
+        access: Digest,
+        reader: crate::rest::SignedReader,
+    ) -> Result<RecordContentView, ApiError> {
         let tip = self.core.chain.finalized();
-        records::content(&snapshot(&tip), self.core.blobs.as_ref(), id, access)
+        let now = now_ms(self.runtime.as_ref());
+        let read = records::ContentRead { id, access, reader };
+        records::content(&snapshot(&tip), self.core.blobs.as_ref(), &read, now)
     }
 
     fn accesses(&self, query: AccessQuery) -> Result<AccessesPage, ApiError> {
         let tip = self.core.chain.finalized();
-        records::accesses(self.store().as_ref(), &snapshot(&tip), &query)
+        let now = now_ms(self.runtime.as_ref());
+        records::accesses(self.store().as_ref(), &snapshot(&tip), &query, now)
     }
 
     fn device(&self, key: PublicKey) -> Result<Option<DeviceView>, ApiError> {

@@ -7,8 +7,9 @@
 use super::credentials::listing_page;
 use super::internal;
 use super::obligations::Snapshot;
+use super::safety::require_fresh;
 use crate::record_indexes::{self, RecordListing};
-use crate::rest::{AccessQuery, ApiError, RecordQuery};
+use crate::rest::{AccessQuery, ApiError, RecordQuery, SignedReader};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cityledger_api::problem::code;
@@ -24,7 +25,7 @@ use cityledger_types::record::{
 use cityledger_types::records::StateKey;
 use cityledger_types::sealed::{KeyUpload, WrappedKeys};
 use cityledger_types::tx::Action;
-use cityledger_types::{Digest, OrgName, PublicKey, SignedTx};
+use cityledger_types::{Address, Digest, OrgName, PublicKey, SignedTx};
 
 fn record_not_found(id: &Digest) -> ApiError {
     ApiError::not_found(code::RECORD_NOT_FOUND, format!("no record {id}"))
@@ -147,6 +148,38 @@ fn is_custodian_member(
         .is_some())
 }
 
+/// Refuses a private read (ADR 0007) unless `reader` signed it recently
+/// with the key of `party`, the one whose data `what` is.
+fn require_reader(
+    reader: &SignedReader,
+    party: &Address,
+    what: &str,
+    now_ms: u64,
+) -> Result<(), ApiError> {
+    require_fresh(reader, now_ms)?;
+    let signed_by = Address::of_key(&reader.key);
+    if signed_by != *party {
+        return Err(ApiError::Forbidden {
+            code: code::NOT_THE_READER,
+            detail: format!(
+                "{what} is read only by {party}, and this read is signed by {signed_by}"
+            ),
+            access: None,
+        });
+    }
+    Ok(())
+}
+
+/// A request for a record's sealed content.
+pub(super) struct ContentRead {
+    /// The record.
+    pub id: Digest,
+    /// The hash of the reader's finalized access transaction.
+    pub access: Digest,
+    /// Who asked; must be the access's reader.
+    pub reader: SignedReader,
+}
+
 fn gone(id: Digest, record: &Record) -> Option<ApiError> {
     let erasure = record.erasure.as_ref()?;
     Some(ApiError::Gone {
@@ -164,9 +197,10 @@ fn gone(id: Digest, record: &Record) -> Option<ApiError> {
 pub(super) fn content(
     snapshot: &Snapshot<'_>,
     blobs: &dyn BlobStore,
-    id: Digest,
-    access_tx: Digest,
+    read: &ContentRead,
+    now_ms: u64,
 ) -> Result<RecordContentView, ApiError> {
+    let (id, access_tx) = (read.id, read.access);
     let record: Record = snapshot
         .load(&StateKey::Record(id))?
         .ok_or_else(|| record_not_found(&id))?;
@@ -194,6 +228,14 @@ pub(super) fn content(
             ),
         ));
     }
+    // The sealed blob opens only with the reader's key, but who holds
+    // which record is itself private: only the access's signer asks.
+    require_reader(
+        &read.reader,
+        &Address::of_key(&access.reader),
+        &format!("the content granted by access {access_tx}"),
+        now_ms,
+    )?;
     let access_view = AccessView::new(access_key, &access);
     if let AccessDecision::Refused(refusal) = access.decision {
         return Err(ApiError::Forbidden {
@@ -246,6 +288,7 @@ pub(super) fn records(
     store: &dyn Store,
     snapshot: &Snapshot<'_>,
     query: &RecordQuery,
+    now_ms: u64,
 ) -> Result<RecordsPage, ApiError> {
     let listing = match (&query.owner, &query.recipient) {
         (Some(owner), _) => RecordListing::Owner(*owner),
@@ -258,6 +301,11 @@ pub(super) fn records(
             ));
         }
     };
+    let (party, what) = match &listing {
+        RecordListing::Owner(owner) => (owner, "the records of an owner"),
+        RecordListing::Recipient(recipient) => (recipient, "the records sent to a recipient"),
+    };
+    require_reader(&query.reader, party, what, now_ms)?;
     let prefix = record_indexes::record_prefix(&listing);
     let (items, next_cursor) =
         listing_page(store, &prefix, query.cursor.as_deref(), query.limit, |id| {
@@ -271,7 +319,9 @@ pub(super) fn accesses(
     store: &dyn Store,
     snapshot: &Snapshot<'_>,
     query: &AccessQuery,
+    now_ms: u64,
 ) -> Result<AccessesPage, ApiError> {
+    require_reader(&query.reader, &query.owner, "an owner's access log", now_ms)?;
     let prefix = record_indexes::access_log_prefix(&query.owner);
     let (items, next_cursor) =
         listing_page(store, &prefix, query.cursor.as_deref(), query.limit, |id| {
@@ -333,4 +383,50 @@ pub(super) fn batch(
         proven_height: snapshot.height,
         block_id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::READ_SKEW_MS_MAX;
+    use cityledger_types::SecretKey;
+
+    fn reader(seed: u8, time_ms: u64) -> SignedReader {
+        SignedReader {
+            key: SecretKey::from_seed([seed; 32]).public_key(),
+            time_ms,
+        }
+    }
+
+    fn refusal(result: Result<(), ApiError>) -> &'static str {
+        match result {
+            Err(ApiError::Forbidden { code, .. }) => code,
+            other => panic!("expected a 403, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_private_read_is_served_only_to_its_party_with_a_fresh_clock() {
+        let now_ms = 10 * READ_SKEW_MS_MAX;
+        let owner = Address::of_key(&reader(1, 0).key);
+        assert!(require_reader(&reader(1, now_ms), &owner, "a log", now_ms).is_ok());
+        assert!(
+            require_reader(
+                &reader(1, now_ms - READ_SKEW_MS_MAX),
+                &owner,
+                "a log",
+                now_ms
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            refusal(require_reader(&reader(2, now_ms), &owner, "a log", now_ms)),
+            code::NOT_THE_READER
+        );
+        let replayed = reader(1, now_ms - READ_SKEW_MS_MAX - 1);
+        assert_eq!(
+            refusal(require_reader(&replayed, &owner, "a log", now_ms)),
+            code::STALE_READ
+        );
+    }
 }

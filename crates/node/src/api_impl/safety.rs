@@ -28,7 +28,7 @@ use cityledger_types::{Digest, OrgName, PublicKey};
 
 /// Refuses a read signed too far from the node's clock `now_ms` (a
 /// replayed or pre-signed request).
-fn require_fresh(reader: &SignedReader, now_ms: u64) -> Result<(), ApiError> {
+pub(super) fn require_fresh(reader: &SignedReader, now_ms: u64) -> Result<(), ApiError> {
     if reader.time_ms.abs_diff(now_ms) > READ_SKEW_MS_MAX {
         return Err(ApiError::Forbidden {
             code: code::STALE_READ,

@@ -298,7 +298,13 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
     /// The sealed content of record `id` for the finalized access of
     /// transaction `access`: `Gone` after erasure, `Forbidden` with the
     /// access record when the chain refused the access.
-    fn record_content(&self, id: Digest, access: Digest) -> Result<RecordContentView, ApiError>;
+    /// `reader` must be the access's reader.
+    fn record_content(
+        &self,
+        id: Digest,
+        access: Digest,
+        reader: SignedReader,
+    ) -> Result<RecordContentView, ApiError>;
 
     /// A page of an owner's access log, newest first.
     fn accesses(&self, query: AccessQuery) -> Result<AccessesPage, ApiError>;

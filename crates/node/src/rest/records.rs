@@ -8,11 +8,12 @@ use super::NodeApi;
 use super::error::ApiError;
 use super::obligations::org;
 use super::parse;
+use super::safety::{SignedReader, signed_reader};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cityledger_api::limits::{ANCHOR_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
@@ -37,6 +38,8 @@ pub struct RecordQuery {
     pub cursor: Option<String>,
     /// Page size.
     pub limit: usize,
+    /// Who asked: the owner or the recipient listed.
+    pub reader: SignedReader,
 }
 
 /// A validated access log request.
@@ -50,6 +53,8 @@ pub struct AccessQuery {
     pub cursor: Option<String>,
     /// Page size.
     pub limit: usize,
+    /// Who asked: the owner.
+    pub reader: SignedReader,
 }
 
 fn path_id(id: Result<Path<String>, PathRejection>) -> Result<Digest, ApiError> {
@@ -112,7 +117,8 @@ pub(super) struct RecordListParams {
 }
 
 /// Records of an owner (the data subject) or sent to a recipient, newest
-/// first: parties, commitments and tombstones, never content.
+/// first: parties, commitments and tombstones, never content. A signed
+/// read by that owner or recipient.
 #[utoipa::path(
     get,
     path = "/v1/records",
@@ -122,14 +128,20 @@ pub(super) struct RecordListParams {
         ("recipient" = Option<String>, Query, description = "`cl1…` address of a recipient's key; one of owner and recipient is required"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("limit" = Option<u32>, Query, description = "Page size, 1 to 1000; default 50", minimum = 1, maximum = 1000),
+        ("x-cityledger-key" = String, Header, description = "The reader's key, hex"),
+        ("x-cityledger-time" = u64, Header, description = "The reader's clock, ms"),
+        ("x-cityledger-signature" = String, Header, description = "ed25519 over `cityledger/read/v1 ‖ path and query ‖ time (8 bytes, big-endian)`, hex"),
     ),
     responses(
         (status = 200, description = "A page of records", body = RecordsPage),
         (status = 400, description = "Neither owner nor recipient, or a malformed parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unsigned, badly signed or stale, or signed by another key than the owner or recipient listed (`not_the_reader`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn list_records<N: NodeApi>(
     State(node): State<N>,
+    headers: HeaderMap,
+    uri: Uri,
     query: Result<Query<RecordListParams>, QueryRejection>,
 ) -> Result<Json<RecordsPage>, ApiError> {
     let query = parse::query_params(query)?;
@@ -155,6 +167,7 @@ pub(super) async fn list_records<N: NodeApi>(
         recipient,
         cursor: parse::cursor(query.cursor)?,
         limit: parse::page_limit(query.limit.as_deref())?,
+        reader: signed_reader(&headers, &uri)?,
     })?))
 }
 
@@ -189,7 +202,8 @@ pub(super) struct ContentParams {
 
 /// The sealed content of a record for a finalized access transaction
 /// signed by the reader: the blob and the data key wrapped for that
-/// reader, which only the reader's key opens.
+/// reader, which only the reader's key opens. A signed read by that
+/// reader.
 #[utoipa::path(
     get,
     path = "/v1/records/{id}/content",
@@ -197,17 +211,22 @@ pub(super) struct ContentParams {
     params(
         ("id" = String, Path, description = "Record id, 64 hex characters"),
         ("access" = String, Query, description = "Hash of the reader's finalized access transaction"),
+        ("x-cityledger-key" = String, Header, description = "The reader's key, hex"),
+        ("x-cityledger-time" = u64, Header, description = "The reader's clock, ms"),
+        ("x-cityledger-signature" = String, Header, description = "ed25519 over `cityledger/read/v1 ‖ path and query ‖ time (8 bytes, big-endian)`, hex"),
     ),
     responses(
         (status = 200, description = "The sealed blob and the reader's wrapped key", body = RecordContentView),
         (status = 400, description = "Malformed id or access, or an access to another record", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The chain refused the access (no grant, expired, revoked); the problem carries the access record", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The chain refused the access (no grant, expired, revoked; the problem carries the access record), or the read is unsigned, stale or signed by another key than the access's reader (`not_the_reader`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such record, no finalized access, or this node holds no blob or key for the reader", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The record was erased; the problem carries its tombstone", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn content<N: NodeApi>(
     State(node): State<N>,
+    headers: HeaderMap,
+    uri: Uri,
     id: Result<Path<String>, PathRejection>,
     query: Result<Query<ContentParams>, QueryRejection>,
 ) -> Result<Json<RecordContentView>, ApiError> {
@@ -221,7 +240,8 @@ pub(super) async fn content<N: NodeApi>(
         )
     })?;
     let access = parse::hash(access, "access")?;
-    Ok(Json(node.record_content(id, access)?))
+    let reader = signed_reader(&headers, &uri)?;
+    Ok(Json(node.record_content(id, access, reader)?))
 }
 
 /// Hand this node the data key wrapped for new readers, signed by the
@@ -270,7 +290,8 @@ pub(super) struct AccessListParams {
     limit: Option<String>,
 }
 
-/// Who accessed an owner's records, granted or refused, newest first.
+/// Who accessed an owner's records, granted or refused, newest first; a
+/// signed read by the owner.
 #[utoipa::path(
     get,
     path = "/v1/accesses",
@@ -280,14 +301,20 @@ pub(super) struct AccessListParams {
         ("record" = Option<String>, Query, description = "Only accesses to this record"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
         ("limit" = Option<u32>, Query, description = "Page size, 1 to 1000; default 50", minimum = 1, maximum = 1000),
+        ("x-cityledger-key" = String, Header, description = "The reader's key, hex"),
+        ("x-cityledger-time" = u64, Header, description = "The reader's clock, ms"),
+        ("x-cityledger-signature" = String, Header, description = "ed25519 over `cityledger/read/v1 ‖ path and query ‖ time (8 bytes, big-endian)`, hex"),
     ),
     responses(
         (status = 200, description = "A page of the access log", body = AccessesPage),
         (status = 400, description = "No owner, or a malformed parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unsigned, badly signed or stale, or signed by another key than the owner (`not_the_reader`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(super) async fn list_accesses<N: NodeApi>(
     State(node): State<N>,
+    headers: HeaderMap,
+    uri: Uri,
     query: Result<Query<AccessListParams>, QueryRejection>,
 ) -> Result<Json<AccessesPage>, ApiError> {
     let query = parse::query_params(query)?;
@@ -306,6 +333,7 @@ pub(super) async fn list_accesses<N: NodeApi>(
         record,
         cursor: parse::cursor(query.cursor)?,
         limit: parse::page_limit(query.limit.as_deref())?,
+        reader: signed_reader(&headers, &uri)?,
     })?))
 }
 

@@ -54,7 +54,7 @@ fn bad_signature(detail: String) -> ApiError {
 }
 
 /// The reader of a signed request for `uri`.
-fn signed_reader(headers: &HeaderMap, uri: &Uri) -> Result<SignedReader, ApiError> {
+pub(super) fn signed_reader(headers: &HeaderMap, uri: &Uri) -> Result<SignedReader, ApiError> {
     let key = PublicKey::from_hex(header(headers, READ_KEY_HEADER)?)
         .map_err(|error| bad_signature(format!("{READ_KEY_HEADER}: {error}")))?;
     let time_ms = parse::decimal_u64(header(headers, READ_TIME_HEADER)?).ok_or_else(|| {

@@ -577,7 +577,12 @@ impl NodeApi for FakeNode {
         })
     }
 
-    fn record_content(&self, id: Digest, access: Digest) -> Result<RecordContentView, ApiError> {
+    fn record_content(
+        &self,
+        id: Digest,
+        access: Digest,
+        _reader: crate::rest::SignedReader,
+    ) -> Result<RecordContentView, ApiError> {
         if id == ERASED_RECORD {
             return Err(ApiError::Gone {
                 detail: "erased".into(),
@@ -1009,12 +1014,23 @@ async fn send(request: Request<Body>) -> Answer {
     send_to(&FakeNode::new(), request).await
 }
 
+/// Whether `GET path` is a private read, which must be signed.
+fn is_signed_read(path: &str) -> bool {
+    path.starts_with("/v1/incidents")
+        || ["/v1/records", "/v1/records/{id}/content", "/v1/accesses"].contains(&path)
+}
+
+/// The key `signed_get` signs with.
+fn signed_reader_key() -> SecretKey {
+    SecretKey::from_seed([21; 32])
+}
+
 /// `GET uri` signed as a reader with its clock at `time_ms`.
 fn signed_get(uri: &str, time_ms: u64) -> Request<Body> {
     use cityledger_api::safety::{
         READ_KEY_HEADER, READ_SIGNATURE_HEADER, READ_TIME_HEADER, read_payload,
     };
-    let reader = SecretKey::from_seed([21; 32]);
+    let reader = signed_reader_key();
     let signature = reader.sign(&read_payload(uri, time_ms));
     Request::get(uri)
         .header(READ_KEY_HEADER, reader.public_key().to_hex())
@@ -1705,7 +1721,7 @@ async fn every_registered_route_is_served() {
             "POST" if path == "/v1/records" => post_json(&uri, anchor_body(&tx, "Q0xTQg")),
             "POST" if path.ends_with("keys") => post_json(&uri, keys_body(FAKE_OBLIGATION)),
             "POST" => post_json(&uri, submit_body(&tx)),
-            _ if path.starts_with("/v1/incidents") => signed_get(&uri, 1_000),
+            _ if is_signed_read(path) => signed_get(&uri, 1_000),
             _ => get(&uri),
         };
         let answer = send_to(&node, request).await;
@@ -2570,9 +2586,10 @@ fn keys_body(record: Digest) -> String {
 async fn record_content_is_403_with_the_refused_access_and_410_with_the_tombstone() {
     let record = Digest([1; 32]).to_hex();
     let refused = check_problem(
-        get(&format!(
-            "/v1/records/{record}/content?access={REFUSED_ACCESS}"
-        )),
+        signed_get(
+            &format!("/v1/records/{record}/content?access={REFUSED_ACCESS}"),
+            1_000,
+        ),
         StatusCode::FORBIDDEN,
         code::ACCESS_REFUSED,
         None,
@@ -2581,10 +2598,13 @@ async fn record_content_is_403_with_the_refused_access_and_410_with_the_tombston
     assert_eq!(refused["access"]["decision"], "refused");
     assert_eq!(refused["access"]["refused"], "no_grant");
     let gone = check_problem(
-        get(&format!(
-            "/v1/records/{ERASED_RECORD}/content?access={}",
-            Digest([1; 32])
-        )),
+        signed_get(
+            &format!(
+                "/v1/records/{ERASED_RECORD}/content?access={}",
+                Digest([1; 32])
+            ),
+            1_000,
+        ),
         StatusCode::GONE,
         code::RECORD_ERASED,
         None,
@@ -2592,10 +2612,10 @@ async fn record_content_is_403_with_the_refused_access_and_410_with_the_tombston
     .await;
     assert_eq!(gone["tombstone"]["erasure"]["reason"], "GDPR");
     assert_eq!(gone["tombstone"]["commitment"], Digest([1; 32]).to_hex());
-    let granted = send(get(&format!(
-        "/v1/records/{record}/content?access={}",
-        Digest([1; 32])
-    )))
+    let granted = send(signed_get(
+        &format!("/v1/records/{record}/content?access={}", Digest([1; 32])),
+        1_000,
+    ))
     .await;
     assert_eq!(granted.status, StatusCode::OK);
     assert_eq!(granted.json()["access"]["decision"], "granted");
@@ -2612,12 +2632,17 @@ async fn record_routes_pass_typed_queries() {
     let record = Digest([9; 32]);
     let answer = send_to(
         &node,
-        get(&format!(
-            "/v1/accesses?owner={owner}&record={record}&limit=5"
-        )),
+        signed_get(
+            &format!("/v1/accesses?owner={owner}&record={record}&limit=5"),
+            1_000,
+        ),
     )
     .await;
     assert_eq!(answer.status, StatusCode::OK);
+    let reader = crate::rest::SignedReader {
+        key: signed_reader_key().public_key(),
+        time_ms: 1_000,
+    };
     assert_eq!(
         node.calls.lock().unwrap().accesses,
         Some(AccessQuery {
@@ -2625,9 +2650,14 @@ async fn record_routes_pass_typed_queries() {
             record: Some(record),
             cursor: None,
             limit: 5,
+            reader: reader.clone(),
         })
     );
-    let answer = send_to(&node, get(&format!("/v1/records?recipient={owner}"))).await;
+    let answer = send_to(
+        &node,
+        signed_get(&format!("/v1/records?recipient={owner}"), 1_000),
+    )
+    .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(
         node.calls
@@ -2635,9 +2665,32 @@ async fn record_routes_pass_typed_queries() {
             .unwrap()
             .records
             .as_ref()
-            .map(|q| q.recipient),
-        Some(Some(owner))
+            .map(|q| (q.recipient, q.reader.clone())),
+        Some((Some(owner), reader))
     );
+}
+
+#[tokio::test]
+async fn private_record_reads_must_be_signed() {
+    let owner = Address::parse_or_alias("treasury:issuance").unwrap();
+    let record = Digest([1; 32]);
+    for uri in [
+        format!("/v1/records?owner={owner}"),
+        format!("/v1/accesses?owner={owner}"),
+        format!("/v1/records/{record}/content?access={record}"),
+    ] {
+        check_problem(get(&uri), StatusCode::FORBIDDEN, code::UNSIGNED_READ, None).await;
+        // Signed for another request: the signature binds the path and query.
+        let mut replayed = signed_get(&format!("/v1/accesses?owner={owner}&limit=1"), 1_000);
+        *replayed.uri_mut() = uri.parse().unwrap();
+        check_problem(
+            replayed,
+            StatusCode::FORBIDDEN,
+            code::BAD_READ_SIGNATURE,
+            None,
+        )
+        .await;
+    }
 }
 
 #[tokio::test]

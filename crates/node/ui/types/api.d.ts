@@ -62,7 +62,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who accessed an owner's records, granted or refused, newest first. */
+        /**
+         * Who accessed an owner's records, granted or refused, newest first; a
+         *     signed read by the owner.
+         */
         get: operations["list_accesses"];
         put?: never;
         post?: never;
@@ -776,7 +779,8 @@ export interface paths {
         };
         /**
          * Records of an owner (the data subject) or sent to a recipient, newest
-         *     first: parties, commitments and tombstones, never content.
+         *     first: parties, commitments and tombstones, never content. A signed
+         *     read by that owner or recipient.
          */
         get: operations["list_records"];
         put?: never;
@@ -822,7 +826,8 @@ export interface paths {
         /**
          * The sealed content of a record for a finalized access transaction
          *     signed by the reader: the blob and the data key wrapped for that
-         *     reader, which only the reader's key opens.
+         *     reader, which only the reader's key opens. A signed read by that
+         *     reader.
          */
         get: operations["content"];
         put?: never;
@@ -3294,7 +3299,14 @@ export interface operations {
                 /** @description Page size, 1 to 1000; default 50 */
                 limit?: number;
             };
-            header?: never;
+            header: {
+                /** @description The reader's key, hex */
+                "x-cityledger-key": string;
+                /** @description The reader's clock, ms */
+                "x-cityledger-time": number;
+                /** @description ed25519 over `cityledger/read/v1 ‖ path and query ‖ time (8 bytes, big-endian)`, hex */
+                "x-cityledger-signature": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3311,6 +3323,15 @@ export interface operations {
             };
             /** @description No owner, or a malformed parameter */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsigned, badly signed or stale, or signed by another key than the owner (`not_the_reader`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4797,7 +4818,14 @@ export interface operations {
                 /** @description Page size, 1 to 1000; default 50 */
                 limit?: number;
             };
-            header?: never;
+            header: {
+                /** @description The reader's key, hex */
+                "x-cityledger-key": string;
+                /** @description The reader's clock, ms */
+                "x-cityledger-time": number;
+                /** @description ed25519 over `cityledger/read/v1 ‖ path and query ‖ time (8 bytes, big-endian)`, hex */
+                "x-cityledger-signature": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4814,6 +4842,15 @@ export interface operations {
             };
             /** @description Neither owner nor recipient, or a malformed parameter */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsigned, badly signed or stale, or signed by another key than the owner or recipient listed (`not_the_reader`) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4921,7 +4958,14 @@ export interface operations {
                 /** @description Hash of the reader's finalized access transaction */
                 access: string;
             };
-            header?: never;
+            header: {
+                /** @description The reader's key, hex */
+                "x-cityledger-key": string;
+                /** @description The reader's clock, ms */
+                "x-cityledger-time": number;
+                /** @description ed25519 over `cityledger/read/v1 ‖ path and query ‖ time (8 bytes, big-endian)`, hex */
+                "x-cityledger-signature": string;
+            };
             path: {
                 /** @description Record id, 64 hex characters */
                 id: string;
@@ -4948,7 +4992,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The chain refused the access (no grant, expired, revoked); the problem carries the access record */
+            /** @description The chain refused the access (no grant, expired, revoked; the problem carries the access record), or the read is unsigned, stale or signed by another key than the access's reader (`not_the_reader`) */
             403: {
                 headers: {
                     [name: string]: unknown;
