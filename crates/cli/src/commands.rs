@@ -5,7 +5,9 @@ use crate::logging::LogFormat;
 use anyhow::{Context, Result, bail};
 use cityledger_api::{OutcomeView, TxStatusView};
 use cityledger_client::{Client, ClientError};
-use cityledger_node::config::{ApiConfig, LEADER_TIMEOUT_MS_DEFAULT, NodeConfig, ValidatorAddress};
+use cityledger_node::config::{
+    ApiConfig, LEADER_TIMEOUT_MS_DEFAULT, MempoolLimits, NodeConfig, ValidatorAddress,
+};
 use cityledger_node::service::{NodeSettings, run as run_node};
 use cityledger_state::genesis::{DEV_ORGS, consortium_genesis};
 use cityledger_types::genesis::GenesisValidator;
@@ -107,6 +109,7 @@ fn create_dev_home(home: &Home, api: SocketAddr) -> Result<()> {
         p2p_listen: p2p,
         leader_timeout_ms: LEADER_TIMEOUT_MS_DEFAULT,
         api: ApiConfig::default(),
+        mempool: MempoolLimits::default(),
         validators: vec![ValidatorAddress {
             name: treasury.to_string(),
             key: node_key.public_key(),
@@ -286,6 +289,7 @@ pub fn create_network(plan: &NetworkPlan<'_>) -> Result<(String, Vec<NetworkNode
             p2p_listen: address(i, 1),
             leader_timeout_ms: LEADER_TIMEOUT_MS_DEFAULT,
             api: ApiConfig::default(),
+            mempool: MempoolLimits::default(),
             validators: book.clone(),
         })?;
         nodes.push(NetworkNode {

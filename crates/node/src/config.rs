@@ -9,6 +9,7 @@
 //! refusal names where the bad value came from: the file's line, or the
 //! environment variable that overrode it.
 
+pub use crate::mempool::MempoolLimits;
 use cityledger_types::{OrgName, PublicKey};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -31,6 +32,13 @@ pub const RATE_LIMIT_PER_S_MAX: u32 = 1_000_000;
 pub const RATE_LIMIT_BURST_MAX: u32 = 10_000_000;
 /// Most origins the API answers cross-origin requests from.
 pub const CORS_ORIGINS_MAX: usize = 64;
+/// Bounds of `mempool.tx_max`: from one transaction to ten times the
+/// default, whose entries cost a few hundred bytes of index each.
+pub const MEMPOOL_TX_MAX_RANGE: std::ops::RangeInclusive<u64> = 1..=2_000_000;
+/// Bounds of `mempool.bytes_max`: room for one largest transaction, up to
+/// 16 GiB of memory.
+pub const MEMPOOL_BYTES_MAX_RANGE: std::ops::RangeInclusive<u64> =
+    cityledger_types::limits::TX_BYTES_MAX as u64..=16 << 30;
 /// Environment variables that override the file start with this.
 pub const ENV_PREFIX: &str = "CITYLEDGER_";
 
@@ -86,6 +94,9 @@ pub struct NodeConfig {
     /// The public API's protections.
     #[serde(default)]
     pub api: ApiConfig,
+    /// How much the mempool holds before it refuses submissions.
+    #[serde(default)]
+    pub mempool: MempoolLimits,
     /// Every validator, this one included.
     pub validators: Vec<ValidatorAddress>,
 }
@@ -328,6 +339,20 @@ const ENV_OPTIONS: &[EnvOption] = &[
         },
     },
     EnvOption {
+        key: &[Step::Key("mempool"), Step::Key("tx_max")],
+        set: |config, text| {
+            config.mempool.tx_max = parsed(text)?;
+            Ok(())
+        },
+    },
+    EnvOption {
+        key: &[Step::Key("mempool"), Step::Key("bytes_max")],
+        set: |config, text| {
+            config.mempool.bytes_max = parsed(text)?;
+            Ok(())
+        },
+    },
+    EnvOption {
         key: &[Step::Key("api"), Step::Key("cors_allowed_origins")],
         set: |config, text| {
             config.api.cors_allowed_origins = text
@@ -446,6 +471,13 @@ impl NodeConfig {
             }
         }
         self.check_distinct_validators()?;
+        for (key, value, range) in [
+            ("tx_max", self.mempool.tx_max, MEMPOOL_TX_MAX_RANGE),
+            ("bytes_max", self.mempool.bytes_max, MEMPOOL_BYTES_MAX_RANGE),
+        ] {
+            let value = u64::try_from(value).unwrap_or(u64::MAX);
+            check_range(&[Key("mempool"), Key(key)], value, range)?;
+        }
         self.api.validate()
     }
 

@@ -3,7 +3,7 @@
 //! through it; none of them touches another directly.
 
 use crate::chain::{Chain, ExecutedBlock, Verdict};
-use crate::mempool::Mempool;
+use crate::mempool::{Mempool, MempoolLimits};
 use crate::metrics::NodeMetrics;
 use crate::network::NetworkView;
 use crate::replication::Notice;
@@ -51,6 +51,7 @@ impl NodeCore {
         name: String,
         me: PublicKey,
         blobs: Arc<dyn BlobStore>,
+        mempool: MempoolLimits,
     ) -> Arc<NodeCore> {
         let tip = chain.finalized().block.header.clone();
         metrics.height.set(tip.height.0 as i64);
@@ -60,7 +61,7 @@ impl NodeCore {
         network.on_commit(tip.round.view);
         let core = Arc::new(NodeCore {
             chain,
-            mempool: Mutex::new(Mempool::default()),
+            mempool: Mutex::new(Mempool::new(mempool)),
             finalized_height,
             metrics,
             name,

@@ -9,6 +9,7 @@
 use crate::limits::{DROPPED_REMEMBERED_MAX, MEMPOOL_BYTES_MAX, MEMPOOL_TX_MAX};
 use cityledger_types::limits::CHARGES_PER_BLOCK_MAX;
 use cityledger_types::{ClientTxId, Digest, PublicKey, SignedTx};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
@@ -39,9 +40,30 @@ struct Entry {
     charges: usize,
 }
 
+/// How much the pool holds before it refuses submissions with 503 and
+/// Retry-After: the `[mempool]` section of the node's config.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolLimits {
+    /// Most transactions waiting.
+    pub tx_max: usize,
+    /// Most bytes of transactions waiting.
+    pub bytes_max: usize,
+}
+
+impl Default for MempoolLimits {
+    fn default() -> MempoolLimits {
+        MempoolLimits {
+            tx_max: MEMPOOL_TX_MAX,
+            bytes_max: MEMPOOL_BYTES_MAX,
+        }
+    }
+}
+
 /// The pool.
 #[derive(Default)]
 pub struct Mempool {
+    limits: MempoolLimits,
     entries: HashMap<Digest, Entry>,
     order: BTreeMap<u64, Digest>,
     ids: HashMap<(PublicKey, ClientTxId), Digest>,
@@ -52,6 +74,14 @@ pub struct Mempool {
 }
 
 impl Mempool {
+    /// An empty pool bounded by `limits`.
+    pub fn new(limits: MempoolLimits) -> Mempool {
+        Mempool {
+            limits,
+            ..Mempool::default()
+        }
+    }
+
     /// Number of transactions held.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -88,7 +118,7 @@ impl Mempool {
         if let Some(existing) = self.ids.get(&id_key) {
             return Err(MempoolError::DuplicateId { hash: *existing });
         }
-        if self.entries.len() >= MEMPOOL_TX_MAX || self.bytes + bytes > MEMPOOL_BYTES_MAX {
+        if self.entries.len() >= self.limits.tx_max || self.bytes + bytes > self.limits.bytes_max {
             return Err(MempoolError::Full {
                 count: self.entries.len(),
                 bytes: self.bytes,
@@ -212,6 +242,34 @@ mod tests {
             }
             .sign(&key),
         )
+    }
+
+    #[test]
+    fn a_full_pool_refuses_by_count_and_by_bytes() {
+        let mut pool = Mempool::new(MempoolLimits {
+            tx_max: 2,
+            bytes_max: 250,
+        });
+        let (a, b, c) = (tx(1, "a"), tx(1, "b"), tx(2, "a"));
+        pool.insert(a.clone(), a.hash(), 100).unwrap();
+        assert_eq!(
+            pool.insert(b.clone(), b.hash(), 200),
+            Err(MempoolError::Full {
+                count: 1,
+                bytes: 100
+            }),
+            "the bytes would pass bytes_max"
+        );
+        pool.insert(b.clone(), b.hash(), 100).unwrap();
+        assert_eq!(
+            pool.insert(c.clone(), c.hash(), 10),
+            Err(MempoolError::Full {
+                count: 2,
+                bytes: 200
+            }),
+            "tx_max is reached"
+        );
+        assert_eq!(pool.len(), 2);
     }
 
     #[test]

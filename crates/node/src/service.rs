@@ -122,7 +122,14 @@ pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
     let runner = tokio::Runner::new(runtime_config);
     runner.start(|context| async move {
         let metrics = NodeMetrics::register(&context.child("cityledger"));
-        let core = NodeCore::new(chain, metrics, settings.config.name.clone(), me, blobs);
+        let core = NodeCore::new(
+            chain,
+            metrics,
+            settings.config.name.clone(),
+            me,
+            blobs,
+            settings.config.mempool,
+        );
         let admin_socket = settings.data_dir.join(crate::admin::ADMIN_SOCKET);
         if let Err(error) = crate::admin::serve(&admin_socket, core.chain.store().clone(), core.blobs.clone()) {
             // Not fatal: the node runs, and is backed up when stopped.

@@ -24,6 +24,7 @@ fn file() -> String {
             rate_limit_per_s: 1_000,
             ..ApiConfig::default()
         },
+        mempool: MempoolLimits::default(),
         validators: vec![
             ValidatorAddress {
                 name: "treasury".into(),
@@ -258,7 +259,25 @@ fn every_environment_variable_is_named_after_its_key() {
             "CITYLEDGER_LEADER_TIMEOUT_MS",
             "CITYLEDGER_API_RATE_LIMIT_PER_S",
             "CITYLEDGER_API_RATE_LIMIT_BURST",
+            "CITYLEDGER_MEMPOOL_TX_MAX",
+            "CITYLEDGER_MEMPOOL_BYTES_MAX",
             "CITYLEDGER_API_CORS_ALLOWED_ORIGINS",
         ]
     );
+}
+
+#[test]
+fn mempool_limits_come_from_the_file_or_the_environment_within_bounds() {
+    let text = file().replace("tx_max = 200000", "tx_max = 5000");
+    let config = parse(&text).expect("valid");
+    assert_eq!(config.mempool.tx_max, 5_000);
+    assert_eq!(config.mempool.bytes_max, MempoolLimits::default().bytes_max);
+    let config = parse_with(&text, &[("CITYLEDGER_MEMPOOL_BYTES_MAX", "1048576")]).expect("valid");
+    assert_eq!(config.mempool.bytes_max, 1 << 20);
+    let zero = text.replace("tx_max = 5000", "tx_max = 0");
+    let reason = refused_at_line(&zero, line_with(&zero, "tx_max = 0"));
+    assert!(reason.contains("mempool.tx_max"), "{reason}");
+    let issue =
+        parse_with(&text, &[("CITYLEDGER_MEMPOOL_BYTES_MAX", "10")]).expect_err("too small");
+    assert!(issue.reason.contains("mempool.bytes_max"), "{issue}");
 }

@@ -493,7 +493,14 @@ async fn start_node(context: &Context, world: &World, node: &mut SimNode) {
     let me = SecretKey::from_seed(node.node_key_seed).public_key();
     let metrics = NodeMetrics::register(&context.child("cityledger"));
     let blobs = Arc::new(cityledger_storage::MemoryBlobStore::default());
-    let core = NodeCore::new(chain, metrics, format!("node{}", node.index), me, blobs);
+    let core = NodeCore::new(
+        chain,
+        metrics,
+        format!("node{}", node.index),
+        me,
+        blobs,
+        crate::mempool::MempoolLimits::default(),
+    );
     let (outbox, inbox): (_, GossipInbox) =
         futures::channel::mpsc::channel(GOSSIP_BATCHES_QUEUED_MAX);
     let (admission_handle, worker) = admission(core.clone(), Some(outbox));
