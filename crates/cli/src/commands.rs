@@ -9,6 +9,7 @@ use cityledger_node::config::{
     ApiConfig, LEADER_TIMEOUT_MS_DEFAULT, MempoolLimits, NodeConfig, ValidatorAddress,
 };
 use cityledger_node::service::{NodeSettings, run as run_node};
+use cityledger_node::tls::TlsFiles;
 use cityledger_state::genesis::{DEV_ORGS, consortium_genesis};
 use cityledger_types::genesis::GenesisValidator;
 use cityledger_types::tx::{Action, LedgerOp, Memo, TransferOrder, TxBody};
@@ -51,17 +52,15 @@ pub fn dev(home_dir: &Path, api: SocketAddr, log_format: LogFormat, json: bool) 
     }
     let mut config = home.config()?;
     config.api_listen = api;
+    let url = config.api_url();
     if log_format == LogFormat::Json {
         // Every line on stdout is then a JSON log line, this one included.
-        info!(api = %format!("http://{api}"), home = %home.dir().display(), "starting the dev chain");
+        info!(api = %url, home = %home.dir().display(), "starting the dev chain");
     } else if json {
-        println!(
-            "{}",
-            serde_json::json!({ "api": format!("http://{api}"), "home": home.dir() })
-        );
+        println!("{}", serde_json::json!({ "api": url, "home": home.dir() }));
     } else {
         println!(
-            "CityLedger dev chain: API at http://{api} (home {})",
+            "CityLedger dev chain: API at {url} (home {})",
             home.dir().display()
         );
     }
@@ -128,14 +127,30 @@ pub fn config_check(home_dir: &Path, json: bool) -> Result<()> {
         );
     }
     let config = home.config()?;
+    // The node refuses to start on TLS files that do not load, so the
+    // check reads them too.
+    let tls = match TlsFiles::of(&config.api.tls) {
+        Some(files) => Some(cityledger_node::tls::load(&files)?),
+        None => None,
+    };
     if json {
-        println!("{}", serde_json::json!({ "valid": true, "config": config }));
+        let tls = tls.as_ref().map(|loaded| {
+            serde_json::json!({
+                "fingerprint_sha256": loaded.fingerprint,
+                "not_after": loaded.expiry.as_ref().map(|expiry| &expiry.not_after_text),
+                "chain_len": loaded.chain_len,
+            })
+        });
+        println!(
+            "{}",
+            serde_json::json!({ "valid": true, "config": config, "tls": tls })
+        );
     } else {
         println!(
-            "{}: valid. Node {}, API on {}, p2p on {}, {} validators, rate limit {}",
+            "{}: valid. Node {}, API at {}, p2p on {}, {} validators, rate limit {}",
             home_dir.join("config.toml").display(),
             config.name,
-            config.api_listen,
+            config.api_url(),
             config.p2p_listen,
             config.validators.len(),
             match config.api.rate_limit_per_s {
@@ -146,6 +161,18 @@ pub fn config_check(home_dir: &Path, json: bool) -> Result<()> {
                 ),
             }
         );
+        if let Some(loaded) = &tls {
+            let expires = loaded
+                .expiry
+                .as_ref()
+                .map_or("an unreadable date", |expiry| {
+                    expiry.not_after_text.as_str()
+                });
+            println!(
+                "TLS certificate: {} in its chain, SHA-256 {}, expires {expires}",
+                loaded.chain_len, loaded.fingerprint
+            );
+        }
     }
     Ok(())
 }
@@ -161,11 +188,12 @@ pub fn node(home_dir: &Path, log_format: LogFormat) -> Result<()> {
     }
     let config = home.config()?;
     if log_format == LogFormat::Json {
-        info!(node = %config.name, api = %format!("http://{}", config.api_listen), "starting the node");
+        info!(node = %config.name, api = %config.api_url(), "starting the node");
     } else {
         println!(
-            "CityLedger node {}: API at http://{}",
-            config.name, config.api_listen
+            "CityLedger node {}: API at {}",
+            config.name,
+            config.api_url()
         );
     }
     start(&home, config)

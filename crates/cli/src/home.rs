@@ -70,7 +70,20 @@ impl Home {
 
     /// Reads and validates the configuration, with the environment's
     /// `CITYLEDGER_*` variables overriding the file (docs/configuration.md).
+    /// Relative TLS file paths become paths under the home.
     pub fn config(&self) -> Result<NodeConfig> {
+        let mut config = self.parse_config()?;
+        let tls = &mut config.api.tls;
+        for path in [&mut tls.cert_file, &mut tls.key_file]
+            .into_iter()
+            .flatten()
+        {
+            *path = self.dir.join(&*path);
+        }
+        Ok(config)
+    }
+
+    fn parse_config(&self) -> Result<NodeConfig> {
         let path = self.config_path();
         let text =
             fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;

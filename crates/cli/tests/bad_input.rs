@@ -747,11 +747,22 @@ async fn the_api_limits_each_client_and_answers_only_allowed_origins() {
         ("CITYLEDGER_API_RATE_LIMIT_BURST", "5"),
         ("CITYLEDGER_API_CORS_ALLOWED_ORIGINS", ALLOWED),
     ];
-    let node = Node::start_with_env(&dir.path().join("home"), free_port_pair(), &env)
+    let mut node = Node::start_with_env(&dir.path().join("home"), free_port_pair(), &env)
         .await
         .expect("a dev node");
+    // `systemctl reload` on a node without TLS: SIGHUP must not stop it.
+    let pid = node
+        .pid()
+        .and_then(|pid| rustix::process::Pid::from_raw(pid as i32))
+        .expect("the node runs");
+    rustix::process::kill_process(pid, rustix::process::Signal::HUP).expect("send SIGHUP");
     // Let the bucket refill after the readiness polls spent it.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(
+        node.is_running(),
+        "SIGHUP stopped the node:\n{}",
+        node.log_tail()
+    );
     let http = raw_http();
     let status_url = format!("{}/v1/status", node.url);
 
@@ -822,4 +833,153 @@ async fn the_api_limits_each_client_and_answers_only_allowed_origins() {
         admitted >= 1 && limited >= 1,
         "{admitted} admitted, {limited} limited"
     );
+}
+
+/// A test certificate authority, and leaves for 127.0.0.1 it signs.
+struct TestCa {
+    issuer: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+}
+
+impl TestCa {
+    fn new(name: &str) -> TestCa {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let key = rcgen::KeyPair::generate().expect("CA key");
+        TestCa {
+            issuer: rcgen::CertifiedIssuer::self_signed(params, key).expect("CA certificate"),
+        }
+    }
+
+    /// Writes the CA's certificate to `path`, for SSL_CERT_FILE.
+    fn write_ca(&self, path: &std::path::Path) {
+        std::fs::write(path, self.issuer.pem()).expect("write the CA");
+    }
+
+    /// Writes a leaf valid until 2031-06-30 and its key to `cert` and `key`.
+    fn write_leaf(&self, cert: &std::path::Path, key: &std::path::Path) {
+        let mut params =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("leaf params");
+        params.not_after = rcgen::date_time_ymd(2031, 6, 30);
+        let leaf_key = rcgen::KeyPair::generate().expect("leaf key");
+        let leaf = params
+            .signed_by(&leaf_key, &self.issuer)
+            .expect("leaf certificate");
+        std::fs::write(cert, leaf.pem()).expect("write the certificate");
+        std::fs::write(key, leaf_key.serialize_pem()).expect("write the key");
+    }
+}
+
+fn utf8(path: &std::path::Path) -> &str {
+    path.to_str().expect("a UTF-8 path")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_serves_tls_and_takes_a_renewed_certificate_on_sighup() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let (first_ca_file, second_ca_file) = (dir.path().join("ca1.pem"), dir.path().join("ca2.pem"));
+    let (first_ca, second_ca) = (TestCa::new("first CA"), TestCa::new("second CA"));
+    first_ca.write_ca(&first_ca_file);
+    second_ca.write_ca(&second_ca_file);
+    first_ca.write_leaf(&cert, &key);
+    // Checked once an hour: only the SIGHUP below can bring the renewal in.
+    let env = [
+        ("CITYLEDGER_API_TLS_CERT_FILE", utf8(&cert)),
+        ("CITYLEDGER_API_TLS_KEY_FILE", utf8(&key)),
+        ("CITYLEDGER_API_TLS_RELOAD_CHECK_S", "3600"),
+    ];
+    let home = dir.path().join("home");
+    let first_pem = std::fs::read(&first_ca_file).expect("read the CA");
+    let node = Node::start_tls(&home, free_port_pair(), &env, &first_pem)
+        .await
+        .expect("a dev node serving TLS");
+    assert!(node.url.starts_with("https://"), "{}", node.url);
+
+    // The CLI trusts what SSL_CERT_FILE names, and nothing else then.
+    let status = |ca_file: &std::path::Path| {
+        run_cli_with_env(
+            &["status", "--node", &node.url, "--json"],
+            &[("SSL_CERT_FILE", utf8(ca_file))],
+            WAIT_MAX,
+        )
+    };
+    let trusted = status(&first_ca_file);
+    assert!(trusted.success(), "{trusted:?}");
+    let status_json: serde_json::Value = serde_json::from_str(&trusted.stdout).expect("JSON");
+    assert!(status_json["height"].is_u64(), "{status_json}");
+    let refused = status(&second_ca_file);
+    assert!(!refused.success(), "another CA's certificate is refused");
+    assert!(
+        refused
+            .stdout
+            .contains("invalid peer certificate: UnknownIssuer"),
+        "the error says why: {refused:?}"
+    );
+
+    let check = run_cli_with_env(&["config", "check", "--home", utf8(&home)], &env, WAIT_MAX);
+    assert!(check.success(), "{check:?}");
+    assert!(check.stdout.contains("API at https://"), "{check:?}");
+    assert!(
+        check.stdout.contains("1 in its chain")
+            && check.stdout.contains("expires 2031-06-30T00:00:00Z"),
+        "{check:?}"
+    );
+
+    // Renewed by another CA, written in place, then SIGHUP.
+    second_ca.write_leaf(&cert, &key);
+    let pid = node
+        .pid()
+        .and_then(|pid| rustix::process::Pid::from_raw(pid as i32))
+        .expect("the node runs");
+    rustix::process::kill_process(pid, rustix::process::Signal::HUP).expect("send SIGHUP");
+    let second_pem = std::fs::read(&second_ca_file).expect("read the CA");
+    let renewed = Client::with_ca_pem(&node.url, &second_pem).expect("client");
+    let deadline = std::time::Instant::now() + WAIT_MAX;
+    while renewed.health().await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the renewed certificate is not served:\n{}",
+            node.log_tail()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        node.client().health().await.is_err(),
+        "the old one is not served"
+    );
+    let http = cityledger_client::http_client_builder(&cityledger_client::TrustRoots::Pem(
+        second_pem.clone(),
+    ))
+    .expect("client")
+    .build()
+    .expect("client");
+    let metrics = http
+        .get(format!("{}/metrics", node.url))
+        .send()
+        .await
+        .expect("metrics over TLS")
+        .text()
+        .await
+        .expect("metrics text");
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.ends_with("tls_reloads_total 1")),
+        "{metrics}"
+    );
+
+    // A node is not started on a pair that does not load.
+    std::fs::write(&key, "not a key").expect("break the key");
+    let broken = run_cli_with_env(&["config", "check", "--home", utf8(&home)], &env, WAIT_MAX);
+    assert_eq!(broken.code, Some(1), "{broken:?}");
+    assert!(broken.stderr.contains("`api.tls.key_file`"), "{broken:?}");
+    let other = dir.path().join("other");
+    let error = match Node::start_tls(&other, free_port_pair(), &env, &second_pem).await {
+        Ok(_) => panic!("a node started with a broken key"),
+        Err(error) => error,
+    };
+    assert!(error.contains("`api.tls.key_file`"), "{error}");
 }

@@ -6,6 +6,7 @@ use crate::limits::{
     CONNECT_TIMEOUT_MS, ERROR_BODY_CHARS_MAX, REQUEST_TIMEOUT_MS, RESPONSE_BYTES_MAX,
     WAIT_TIMEOUT_MS_MAX,
 };
+use crate::tls::{TrustRoots, http_client_builder};
 use cityledger_api::limits::TXS_PER_BATCH_MAX;
 use cityledger_api::{
     AccountTxsPage, AccountView, BlockView, CheckpointView, ConsistencyProofView, HealthView,
@@ -29,9 +30,26 @@ pub struct Client {
 impl Client {
     /// A client of the node at `base_url` (e.g. `http://127.0.0.1:8080`, or
     /// with a path prefix when the node sits behind a proxy), with the
-    /// default timeouts.
+    /// default timeouts. An `https` node's certificate must chain to the
+    /// system's trust store, or to `SSL_CERT_FILE` when that is set.
     pub fn new(base_url: &str) -> Result<Client, ClientError> {
-        let http = reqwest::Client::builder()
+        // Plain http never reads the trust store.
+        let trust = if base_url.starts_with("https:") {
+            TrustRoots::System
+        } else {
+            TrustRoots::Nothing
+        };
+        Client::trusting(base_url, &trust)
+    }
+
+    /// A client of the node at `base_url` that trusts only the CA
+    /// certificates in the PEM bundle `ca_pem`: an agency's private CA.
+    pub fn with_ca_pem(base_url: &str, ca_pem: &[u8]) -> Result<Client, ClientError> {
+        Client::trusting(base_url, &TrustRoots::Pem(ca_pem.to_vec()))
+    }
+
+    fn trusting(base_url: &str, trust: &TrustRoots) -> Result<Client, ClientError> {
+        let http = http_client_builder(trust)?
             .timeout(Duration::from_millis(REQUEST_TIMEOUT_MS))
             .connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
             .build()?;

@@ -15,6 +15,12 @@ pub enum ClientError {
         /// Why.
         reason: String,
     },
+    /// TLS cannot be set up: no usable CA certificate.
+    #[error("TLS: {reason}")]
+    Tls {
+        /// Why.
+        reason: String,
+    },
     /// The node answered with an RFC 9457 problem document.
     #[error("node refused the request with HTTP {status}: {problem}")]
     Problem {

@@ -23,6 +23,7 @@ mod obligations;
 mod records;
 mod safety;
 mod signed;
+mod tls;
 mod txs;
 
 pub use client::Client;
@@ -30,6 +31,7 @@ pub use credentials::{ApplicationFilter, Moment};
 pub use error::ClientError;
 pub use obligations::ObligationFilter;
 pub use records::RecordFilter;
+pub use tls::{TrustRoots, http_client_builder};
 pub use txs::{Transfer, sign_tx, transfer_tx};
 
 pub use cityledger_api as api;

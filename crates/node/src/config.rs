@@ -39,6 +39,10 @@ pub const MEMPOOL_TX_MAX_RANGE: std::ops::RangeInclusive<u64> = 1..=2_000_000;
 /// 16 GiB of memory.
 pub const MEMPOOL_BYTES_MAX_RANGE: std::ops::RangeInclusive<u64> =
     cityledger_types::limits::TX_BYTES_MAX as u64..=16 << 30;
+/// Default seconds between checks of the TLS files for a renewed certificate.
+pub const TLS_RELOAD_CHECK_S_DEFAULT: u64 = 30;
+/// Bounds of `api.tls.reload_check_s`: up to a day.
+pub const TLS_RELOAD_CHECK_S_RANGE: std::ops::RangeInclusive<u64> = 1..=86_400;
 /// Environment variables that override the file start with this.
 pub const ENV_PREFIX: &str = "CITYLEDGER_";
 
@@ -66,6 +70,8 @@ pub struct ApiConfig {
     /// Origins whose web pages may call the API (`https://host[:port]`), or
     /// `["*"]` for any; empty allows none, the browser default.
     pub cors_allowed_origins: Vec<String>,
+    /// TLS on the API; off unless both files are given.
+    pub tls: TlsConfig,
 }
 
 impl Default for ApiConfig {
@@ -74,7 +80,41 @@ impl Default for ApiConfig {
             rate_limit_per_s: RATE_LIMIT_PER_S_DEFAULT,
             rate_limit_burst: RATE_LIMIT_BURST_DEFAULT,
             cors_allowed_origins: Vec::new(),
+            tls: TlsConfig::default(),
         }
+    }
+}
+
+/// The API's TLS certificate. Paths are the node home's when relative.
+/// Whether the files load is checked by the node at start-up and by
+/// `config check`, not here: parsing reads no file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// The certificate chain, leaf first, PEM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert_file: Option<std::path::PathBuf>,
+    /// The leaf's private key, PEM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<std::path::PathBuf>,
+    /// Seconds between checks of the files for a renewed certificate.
+    pub reload_check_s: u64,
+}
+
+impl Default for TlsConfig {
+    fn default() -> TlsConfig {
+        TlsConfig {
+            cert_file: None,
+            key_file: None,
+            reload_check_s: TLS_RELOAD_CHECK_S_DEFAULT,
+        }
+    }
+}
+
+impl TlsConfig {
+    /// Whether the API serves TLS.
+    pub fn enabled(&self) -> bool {
+        self.cert_file.is_some() && self.key_file.is_some()
     }
 }
 
@@ -99,6 +139,18 @@ pub struct NodeConfig {
     pub mempool: MempoolLimits,
     /// Every validator, this one included.
     pub validators: Vec<ValidatorAddress>,
+}
+
+impl NodeConfig {
+    /// The API's base URL as this node serves it, `https` with TLS on.
+    pub fn api_url(&self) -> String {
+        let scheme = if self.api.tls.enabled() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.api_listen)
+    }
 }
 
 fn leader_timeout_default() -> u64 {
@@ -208,6 +260,20 @@ pub enum ConfigError {
         /// Why not.
         reason: &'static str,
     },
+    /// One of the TLS files given without the other.
+    #[error("`api.tls.{given}` is set but `api.tls.{missing}` is not; TLS needs both")]
+    TlsHalf {
+        /// The one given.
+        given: &'static str,
+        /// The one missing.
+        missing: &'static str,
+    },
+    /// A TLS file given as an empty path.
+    #[error("`api.tls.{key}` is empty")]
+    EmptyPath {
+        /// `cert_file` or `key_file`.
+        key: &'static str,
+    },
     /// Too many CORS origins.
     #[error("`api.cors_allowed_origins` lists {count} origins; at most {max}")]
     TooManyOrigins {
@@ -237,6 +303,9 @@ impl ConfigError {
             }
             ConfigError::TooManyOrigins { .. } => {
                 KeyPath::of(&[Key("api"), Key("cors_allowed_origins")])
+            }
+            ConfigError::TlsHalf { given: key, .. } | ConfigError::EmptyPath { key } => {
+                KeyPath::of(&[Key("api"), Key("tls"), Key(key)])
             }
         }
     }
@@ -349,6 +418,31 @@ const ENV_OPTIONS: &[EnvOption] = &[
         key: &[Step::Key("mempool"), Step::Key("bytes_max")],
         set: |config, text| {
             config.mempool.bytes_max = parsed(text)?;
+            Ok(())
+        },
+    },
+    EnvOption {
+        key: &[Step::Key("api"), Step::Key("tls"), Step::Key("cert_file")],
+        set: |config, text| {
+            config.api.tls.cert_file = Some(text.into());
+            Ok(())
+        },
+    },
+    EnvOption {
+        key: &[Step::Key("api"), Step::Key("tls"), Step::Key("key_file")],
+        set: |config, text| {
+            config.api.tls.key_file = Some(text.into());
+            Ok(())
+        },
+    },
+    EnvOption {
+        key: &[
+            Step::Key("api"),
+            Step::Key("tls"),
+            Step::Key("reload_check_s"),
+        ],
+        set: |config, text| {
+            config.api.tls.reload_check_s = parsed(text)?;
             Ok(())
         },
     },
@@ -532,6 +626,7 @@ impl ApiConfig {
                 max: CORS_ORIGINS_MAX,
             });
         }
+        self.tls.validate()?;
         let any = self.cors_allowed_origins.iter().any(|origin| origin == "*");
         for (index, origin) in self.cors_allowed_origins.iter().enumerate() {
             let reason = if origin == "*" {
@@ -551,6 +646,32 @@ impl ApiConfig {
             }
         }
         Ok(())
+    }
+}
+
+impl TlsConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        use Step::Key;
+        check_range(
+            &[Key("api"), Key("tls"), Key("reload_check_s")],
+            self.reload_check_s,
+            TLS_RELOAD_CHECK_S_RANGE,
+        )?;
+        let files = [("cert_file", &self.cert_file), ("key_file", &self.key_file)];
+        for (key, path) in files {
+            if path
+                .as_ref()
+                .is_some_and(|path| path.as_os_str().is_empty())
+            {
+                return Err(ConfigError::EmptyPath { key });
+            }
+        }
+        match files {
+            [(given, Some(_)), (missing, None)] | [(missing, None), (given, Some(_))] => {
+                Err(ConfigError::TlsHalf { given, missing })
+            }
+            _ => Ok(()),
+        }
     }
 }
 

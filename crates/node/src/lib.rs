@@ -29,3 +29,4 @@ pub mod safety_indexes;
 pub mod service;
 #[cfg(test)]
 mod test_support;
+pub mod tls;

@@ -69,6 +69,9 @@ pub enum NodeError {
         /// Why.
         source: std::io::Error,
     },
+    /// The API's TLS certificate or key does not load.
+    #[error("{0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 fn engine_config(settings: &NodeSettings) -> Result<EngineConfig, NodeError> {
@@ -106,6 +109,15 @@ pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
             source,
         })?,
     );
+    // Before anything is opened, so that a bad certificate stops the start
+    // with its reason and nothing half-running.
+    let tls = crate::tls::TlsFiles::of(&settings.config.api.tls)
+        .map(crate::tls::CertStore::open)
+        .transpose()?
+        .map(Arc::new);
+    if let Some(store) = &tls {
+        crate::tls::log_in_service(&store.current(), "API TLS certificate loaded");
+    }
     let listener = std::net::TcpListener::bind(settings.config.api_listen).map_err(|source| {
         NodeError::Listen {
             address: settings.config.api_listen,
@@ -143,12 +155,32 @@ pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
         let mut handles: Vec<Handle<()>> = vec![context.child("admission").dedicated().spawn(move |_| worker.run())];
         handles.extend(engine::start(context.child("consensus"), core.clone(), engine_config, admission.clone(), gossip_inbox).await);
         let api = crate::api_impl::ApiService::new(core.clone(), admission, context.child("api"));
-        handles.push(crate::api_impl::serve(context.child("http"), listener, api, settings.config.api.clone()));
+        // Registered with TLS off too (at zero), so that dashboards and alerts
+        // are the same for every node. Dropping the last handle unregisters
+        // a metric, so one is kept to the end.
+        let tls_metrics = crate::tls::TlsMetrics::register(&context.child("cityledger").child("api"));
+        // Before the API answers, so that no SIGHUP meets its default action.
+        let hangup = crate::tls::listen_for_hangup();
+        let tls = match tls {
+            Some(store) => Some(crate::tls::ApiTls {
+                store,
+                metrics: tls_metrics.clone(),
+                hangup,
+            }),
+            None => {
+                if let Some(hangup) = hangup {
+                    handles.push(context.child("hangup").spawn(|_| crate::tls::ignore_hangup(hangup)));
+                }
+                None
+            }
+        };
+        handles.push(crate::api_impl::serve(context.child("http"), listener, api, settings.config.api.clone(), tls));
         info!(api = %settings.config.api_listen, height = %core.chain.finalized().block.header.height, "node started");
         wait_for_signal().await;
         info!("stopping");
         let _ = context.stop(0, Some(Duration::from_secs(5))).await;
         drop(handles);
+        drop(tls_metrics);
     });
     Ok(())
 }

@@ -98,8 +98,10 @@ pub struct Node {
     child: Option<Child>,
     /// The API port (p2p is the next one).
     pub port: u16,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://` with TLS.
     pub url: String,
+    /// The CA bundle that the node's TLS certificate chains to, if TLS.
+    pub ca_pem: Option<Vec<u8>>,
     /// The node's home.
     pub home: PathBuf,
     /// Where its stdout and stderr go.
@@ -119,7 +121,7 @@ impl Node {
         let api = format!("127.0.0.1:{port}");
         let mut args = vec!["dev", "--api", &api];
         args.extend_from_slice(extra);
-        Node::spawn(&args, home, port, &[]).await
+        Node::spawn(&args, home, port, &[], None).await
     }
 
     /// Starts `cityledger dev` like [`Node::start`], with `env` set in its
@@ -130,13 +132,25 @@ impl Node {
         env: &[(&str, &str)],
     ) -> Result<Node, String> {
         let api = format!("127.0.0.1:{port}");
-        Node::spawn(&["dev", "--api", &api], home, port, env).await
+        Node::spawn(&["dev", "--api", &api], home, port, env, None).await
+    }
+
+    /// Starts `cityledger dev` like [`Node::start_with_env`], serving TLS
+    /// with a certificate that chains to `ca_pem` (set by `env`).
+    pub async fn start_tls(
+        home: &Path,
+        port: u16,
+        env: &[(&str, &str)],
+        ca_pem: &[u8],
+    ) -> Result<Node, String> {
+        let api = format!("127.0.0.1:{port}");
+        Node::spawn(&["dev", "--api", &api], home, port, env, Some(ca_pem)).await
     }
 
     /// Starts `cityledger node` on a home made by `init`, whose API listens
     /// on `port`, and waits until it answers `/health`.
     pub async fn start_validator(home: &Path, port: u16) -> Result<Node, String> {
-        Node::spawn(&["node"], home, port, &[]).await
+        Node::spawn(&["node"], home, port, &[], None).await
     }
 
     async fn spawn(
@@ -144,6 +158,7 @@ impl Node {
         home: &Path,
         port: u16,
         env: &[(&str, &str)],
+        ca_pem: Option<&[u8]>,
     ) -> Result<Node, String> {
         let log = next_log_path(home);
         let file = fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
@@ -164,7 +179,11 @@ impl Node {
         let mut node = Node {
             child: Some(child),
             port,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!(
+                "{}://127.0.0.1:{port}",
+                if ca_pem.is_some() { "https" } else { "http" }
+            ),
+            ca_pem: ca_pem.map(<[u8]>::to_vec),
             home: home.to_owned(),
             log,
         };
@@ -193,7 +212,16 @@ impl Node {
 
     /// A client of this node.
     pub fn client(&self) -> Client {
-        Client::new(&self.url).expect("a valid node URL")
+        match &self.ca_pem {
+            Some(ca_pem) => Client::with_ca_pem(&self.url, ca_pem),
+            None => Client::new(&self.url),
+        }
+        .expect("a valid node URL and CA")
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Polls `/health` until it answers, the process exits or `WAIT_MAX`
@@ -708,10 +736,17 @@ impl RawAnswer {
     }
 }
 
+/// A reqwest builder for `http://` nodes (reqwest's own would panic for
+/// want of a TLS provider, see the SDK's `tls` module).
+pub fn plain_http_builder() -> reqwest::ClientBuilder {
+    cityledger_client::http_client_builder(&cityledger_client::TrustRoots::Nothing)
+        .expect("plain http needs no trust store")
+}
+
 /// A plain HTTP client with a request timeout, for requests the SDK would
 /// never send.
 pub fn raw_http() -> reqwest::Client {
-    reqwest::Client::builder()
+    plain_http_builder()
         .timeout(Duration::from_secs(30))
         .build()
         .expect("build an HTTP client")
@@ -888,7 +923,7 @@ pub async fn read_sse_events(
 ) -> Vec<SseEvent> {
     // The stream never ends by itself, so the request must not carry an
     // overall timeout; each chunk read has its own deadline.
-    let http = reqwest::Client::builder()
+    let http = plain_http_builder()
         .connect_timeout(Duration::from_secs(5))
         .build()
         .expect("HTTP client");

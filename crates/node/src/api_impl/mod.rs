@@ -870,12 +870,14 @@ fn parse_cursor(text: &str) -> Result<TxLocation, ApiError> {
     })
 }
 
-/// Serves the REST API on `listener` until the runtime stops, behind the protections of `config`.
+/// Serves the REST API on `listener` until the runtime stops, behind the
+/// protections of `config`, over TLS with `tls`'s certificates when given.
 pub fn serve<E, S>(
     runtime: S,
     listener: std::net::TcpListener,
     api: ApiService<E>,
     config: crate::config::ApiConfig,
+    tls: Option<crate::tls::ApiTls>,
 ) -> Handle<()>
 where
     E: Clock + Metrics + Send + Sync + 'static,
@@ -895,8 +897,39 @@ where
         };
         let app = crate::rest::protect(router(api), &config)
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        if let Err(error) = axum::serve(listener, app).await {
+        let served = match tls {
+            Some(tls) => serve_tls(listener, app, tls, &config.tls).await,
+            None => axum::serve(listener, app).await,
+        };
+        if let Err(error) = served {
             error!(%error, "the API server stopped");
         }
     })
+}
+
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    app: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<
+        axum::Router,
+        std::net::SocketAddr,
+    >,
+    tls: crate::tls::ApiTls,
+    config: &crate::config::TlsConfig,
+) -> std::io::Result<()> {
+    let crate::tls::ApiTls {
+        store,
+        metrics,
+        hangup,
+    } = tls;
+    use axum::serve::ListenerExt as _;
+    let server_config = crate::tls::server_config(store.clone()).map_err(std::io::Error::other)?;
+    let listener = crate::tls::TlsListener::new(listener, server_config, metrics.clone())?
+        // `tap_io` only for axum's connect info, which it gives listeners
+        // it wraps; the client's address is what rate limits go by.
+        .tap_io(|_| ());
+    let check_interval = std::time::Duration::from_secs(config.reload_check_s);
+    let watcher = tokio::spawn(crate::tls::watch(store, check_interval, metrics, hangup));
+    let served = axum::serve(listener, app).await;
+    watcher.abort();
+    served
 }

@@ -261,6 +261,9 @@ fn every_environment_variable_is_named_after_its_key() {
             "CITYLEDGER_API_RATE_LIMIT_BURST",
             "CITYLEDGER_MEMPOOL_TX_MAX",
             "CITYLEDGER_MEMPOOL_BYTES_MAX",
+            "CITYLEDGER_API_TLS_CERT_FILE",
+            "CITYLEDGER_API_TLS_KEY_FILE",
+            "CITYLEDGER_API_TLS_RELOAD_CHECK_S",
             "CITYLEDGER_API_CORS_ALLOWED_ORIGINS",
         ]
     );
@@ -280,4 +283,55 @@ fn mempool_limits_come_from_the_file_or_the_environment_within_bounds() {
     let issue =
         parse_with(&text, &[("CITYLEDGER_MEMPOOL_BYTES_MAX", "10")]).expect_err("too small");
     assert!(issue.reason.contains("mempool.bytes_max"), "{issue}");
+}
+
+#[test]
+fn tls_needs_both_files_and_a_sane_reload_check() {
+    let config = parse(&file()).expect("valid");
+    assert!(!config.api.tls.enabled(), "off by default");
+    assert_eq!(config.api.tls.reload_check_s, TLS_RELOAD_CHECK_S_DEFAULT);
+
+    let both = file().replace(
+        "[api.tls]\n",
+        "[api.tls]\ncert_file = \"tls/cert.pem\"\nkey_file = \"/etc/cityledger/key.pem\"\n",
+    );
+    let config = parse(&both).expect("valid");
+    assert!(config.api.tls.enabled());
+    assert_eq!(
+        config.api.tls.key_file.as_deref(),
+        Some(std::path::Path::new("/etc/cityledger/key.pem"))
+    );
+    assert_eq!(toml::to_string_pretty(&config).expect("encode"), both);
+
+    let half = file().replace("[api.tls]\n", "[api.tls]\ncert_file = \"tls/cert.pem\"\n");
+    let reason = refused_at_line(&half, line_with(&half, "cert_file"));
+    assert_eq!(
+        reason,
+        "`api.tls.cert_file` is set but `api.tls.key_file` is not; TLS needs both"
+    );
+    let issue = parse_with(&file(), &[("CITYLEDGER_API_TLS_KEY_FILE", "key.pem")])
+        .expect_err("half, from the environment");
+    assert_eq!(
+        issue.origin,
+        Origin::Env {
+            var: "CITYLEDGER_API_TLS_KEY_FILE".into()
+        }
+    );
+    let config = parse_with(
+        &file(),
+        &[
+            ("CITYLEDGER_API_TLS_KEY_FILE", "key.pem"),
+            ("CITYLEDGER_API_TLS_CERT_FILE", "cert.pem"),
+        ],
+    )
+    .expect("both, from the environment");
+    assert!(config.api.tls.enabled());
+
+    let empty = both.replace("\"tls/cert.pem\"", "\"\"");
+    let reason = refused_at_line(&empty, line_with(&empty, "cert_file"));
+    assert_eq!(reason, "`api.tls.cert_file` is empty");
+
+    let never = file().replace("reload_check_s = 30", "reload_check_s = 0");
+    let reason = refused_at_line(&never, line_with(&never, "reload_check_s"));
+    assert_eq!(reason, "`api.tls.reload_check_s` = 0 is outside 1..=86400");
 }
