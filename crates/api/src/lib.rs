@@ -45,7 +45,7 @@ pub use problem::Problem;
 pub use receipt::{CheckpointView, ConsistencyProofView, ReceiptView};
 pub use record::{
     AccessView, AccessesPage, AnchorRecordRequest, BatchProof, DeviceView, DevicesPage, GrantView,
-    RecordContentView, RecordKeysRequest, RecordView, RecordsPage,
+    GrantsPage, RecordContentView, RecordKeysRequest, RecordView, RecordsPage,
 };
 pub use safety::{
     AlertView, AlertsPage, CaseView, EvidenceView, ExamResultView, ExamResultsPage, ExamView,
@@ -145,6 +145,7 @@ use utoipa::OpenApi;
         record::ErasureView,
         RecordsPage,
         GrantView,
+        GrantsPage,
         AccessView,
         AccessesPage,
         RecordContentView,

@@ -14,6 +14,7 @@ use cityledger_types::device::{
 };
 use cityledger_types::merkle::{InclusionError, InclusionProof};
 use cityledger_types::obligation::ReferenceField;
+use cityledger_types::outcome::RejectCode;
 use cityledger_types::record::{
     AccessDecision, AccessRecord, GrantRecord, GrantScope, Record, RecordOp,
 };
@@ -152,27 +153,53 @@ pub struct GrantView {
     /// `{"scope": "category", "value": type}`.
     #[schema(value_type = Object)]
     pub scope: GrantScope,
+    /// The reader's account.
+    #[schema(value_type = String)]
+    pub reader_address: Address,
+    /// Height of the granting block.
+    #[schema(value_type = u64)]
+    pub granted_height: Height,
     /// Block time from which it holds, ms.
     pub granted_at_ms: u64,
     /// Its end (exclusive), ms.
     pub valid_until_ms: u64,
     /// Block time of its revocation, ms.
     pub revoked_at_ms: Option<u64>,
+    /// At the block time it was read at: `active`, `expired` or `revoked`.
+    #[schema(example = "active")]
+    pub state: String,
 }
 
 impl GrantView {
-    /// The view of grant `id`.
-    pub fn new(id: Digest, grant: &GrantRecord) -> GrantView {
+    /// The view of grant `id` at block time `as_of_ms`.
+    pub fn new(id: Digest, grant: &GrantRecord, as_of_ms: u64) -> GrantView {
+        let state = match grant.refusal_at(as_of_ms) {
+            None => "active",
+            Some(RejectCode::GrantRevoked) => "revoked",
+            Some(_) => "expired",
+        };
         GrantView {
             id,
             owner: grant.owner,
             reader: grant.reader,
             scope: grant.scope.clone(),
+            reader_address: Address::of_key(&grant.reader),
+            granted_height: grant.granted_height,
             granted_at_ms: grant.granted_at_ms,
             valid_until_ms: grant.valid_until_ms,
             revoked_at_ms: grant.revoked_at_ms,
+            state: state.to_owned(),
         }
     }
+}
+
+/// A page of grants, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GrantsPage {
+    /// The grants of this page.
+    pub items: Vec<GrantView>,
+    /// Pass as `cursor` to continue; absent when the listing is complete.
+    pub next_cursor: Option<String>,
 }
 
 /// One entry of an owner's access log.

@@ -55,6 +55,9 @@ pub enum RecordCommand {
     RevokeGrant(RevokeGrantArgs),
     /// Who accessed an owner's records, granted or refused.
     Accesses(AccessesArgs),
+    /// The grants an owner gave (`--owner`) or a reader holds (`--reader`),
+    /// with their state now: active, expired or revoked.
+    Grants(GrantsArgs),
     /// Erase a record: its content and keys are destroyed, a tombstone stays.
     Erase(EraseArgs),
     /// Show a record: parties, commitment, acknowledgements, tombstone.
@@ -175,6 +178,24 @@ pub struct AccessesArgs {
     record: Option<String>,
 }
 
+/// Arguments of `record grants`.
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("party").required(true).args(["owner", "reader"])))]
+pub struct GrantsArgs {
+    /// Home directory holding the keys.
+    #[arg(long, default_value = "./.cityledger-dev")]
+    home: PathBuf,
+    /// Node URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    node: String,
+    /// The grants this owner gave: a key name in the home; it signs the read.
+    #[arg(long)]
+    owner: Option<String>,
+    /// The grants this reader holds: a key name in the home; it signs the read.
+    #[arg(long)]
+    reader: Option<String>,
+}
+
 /// Arguments of `record erase`.
 #[derive(Args)]
 pub struct EraseArgs {
@@ -285,6 +306,7 @@ pub fn run_record(command: RecordCommand, json: bool) -> Result<()> {
             )
         }
         RecordCommand::Accesses(args) => accesses(args, json),
+        RecordCommand::Grants(args) => grants(args, json),
         RecordCommand::Erase(args) => {
             let record = digest(&args.record, "record")?;
             let reason = Reason::new(args.reason.as_str()).context("--reason")?;
@@ -825,6 +847,42 @@ fn accesses(args: AccessesArgs, json: bool) -> Result<()> {
         println!(
             "height {} {} read record {} {grant}: {decision}",
             access.height, access.reader_address, access.record
+        );
+    }
+    Ok(())
+}
+
+fn grants(args: GrantsArgs, json: bool) -> Result<()> {
+    let home = Home::new(&args.home);
+    let client = client(&args.node)?;
+    // Grants are private: the party listed signs the read.
+    let page = match (&args.owner, &args.reader) {
+        (Some(owner), _) => {
+            let key = home
+                .key(owner)
+                .context("--owner: the owner signs the read")?;
+            block_on(client.grants_given(&key, None, None))?
+        }
+        (None, Some(reader)) => {
+            let key = home
+                .key(reader)
+                .context("--reader: the reader signs the read")?;
+            block_on(client.grants_held(&key, None, None))?
+        }
+        (None, None) => bail!("give --owner or --reader"),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&page)?);
+        return Ok(());
+    }
+    for grant in &page.items {
+        let scope = match &grant.scope {
+            GrantScope::Record(record) => format!("record {record}"),
+            GrantScope::Category(record_type) => format!("every {record_type} record"),
+        };
+        println!(
+            "grant {} to {} for {scope}, from height {} until {} ms: {}",
+            grant.id, grant.reader_address, grant.granted_height, grant.valid_until_ms, grant.state
         );
     }
     Ok(())

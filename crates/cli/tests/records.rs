@@ -102,6 +102,34 @@ async fn a_lab_result_reaches_the_pharmacy_with_consent_and_erasure_leaves_only_
     );
     assert_eq!(fetched["commitment"], anchored["commitment"]);
 
+    // Both sides list the grant, each signing its own read; a third party
+    // is refused the patient's list.
+    let given = cli.json(&["record", "grants", "--owner", "patient"]);
+    assert_eq!(given["items"][0]["id"], grant.as_str(), "{given}");
+    assert_eq!(given["items"][0]["state"], "active", "{given}");
+    assert_eq!(
+        given["items"][0]["scope"]["value"],
+        record.as_str(),
+        "{given}"
+    );
+    let held = cli.json(&["record", "grants", "--reader", "pharmacy"]);
+    assert_eq!(held["items"][0]["id"], grant.as_str(), "{held}");
+    let patient = load_key(&node.home, "patient");
+    let pharmacy = load_key(&node.home, "pharmacy");
+    let spying = node
+        .client()
+        .grants_given(&pharmacy, None, None)
+        .await
+        .expect("the pharmacy's own grants given: none");
+    assert!(spying.items.is_empty(), "{spying:?}");
+    let patient_address = cityledger_types::Address::of_key(&patient.public_key());
+    let mut url = reqwest::Url::parse(&format!("{}/v1/grants", node.url)).expect("url");
+    url.query_pairs_mut()
+        .append_pair("owner", &patient_address.to_string());
+    let refused = signed_raw_get(&raw_http(), url.as_str(), &pharmacy).await;
+    assert_eq!(refused.status, 403, "{refused:?}");
+    assert_eq!(refused.json()["code"], "not_the_reader", "{refused:?}");
+
     // The log names every access: the pharmacy's, under the grant.
     let log = cli.json(&[
         "record", "accesses", "--owner", "patient", "--record", &record,
@@ -116,6 +144,8 @@ async fn a_lab_result_reaches_the_pharmacy_with_consent_and_erasure_leaves_only_
 
     // Revoked, the grant reads no more; the refusal is logged too.
     cli.ok(&["record", "revoke-grant", &grant, "--signer", "patient"]);
+    let given = cli.json(&["record", "grants", "--owner", "patient"]);
+    assert_eq!(given["items"][0]["state"], "revoked", "{given}");
     cli.refused(
         &[
             "record", "fetch", &record, "--signer", "pharmacy", "--grant", &grant,

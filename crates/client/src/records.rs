@@ -8,8 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cityledger_api::tx_text;
 use cityledger_api::{
-    AccessesPage, AnchorRecordRequest, BatchProof, DeviceView, DevicesPage, RecordContentView,
-    RecordKeysRequest, RecordView, RecordsPage, SubmitTxResponse,
+    AccessesPage, AnchorRecordRequest, BatchProof, DeviceView, DevicesPage, GrantsPage,
+    RecordContentView, RecordKeysRequest, RecordView, RecordsPage, SubmitTxResponse,
 };
 use cityledger_types::sealed::{KeyUpload, WrappedKeys};
 use cityledger_types::{Digest, PublicKey, SecretKey, SignedTx, encoding};
@@ -110,6 +110,43 @@ impl Client {
         }
         page_query(&mut url, cursor, limit);
         self.signed_get_json(url, owner).await
+    }
+
+    /// A page of the grants `owner` gave, newest first, each with its state
+    /// at the tip; the owner signs the read.
+    pub async fn grants_given(
+        &self,
+        owner: &SecretKey,
+        cursor: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<GrantsPage, ClientError> {
+        self.grants("owner", owner, cursor, limit).await
+    }
+
+    /// A page of the grants `reader` holds, newest first; the reader signs
+    /// the read.
+    pub async fn grants_held(
+        &self,
+        reader: &SecretKey,
+        cursor: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<GrantsPage, ClientError> {
+        self.grants("reader", reader, cursor, limit).await
+    }
+
+    async fn grants(
+        &self,
+        side: &str,
+        party: &SecretKey,
+        cursor: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<GrantsPage, ClientError> {
+        let mut url = self.url(&["v1", "grants"])?;
+        let address = cityledger_types::Address::of_key(&party.public_key());
+        url.query_pairs_mut()
+            .append_pair(side, &address.to_string());
+        page_query(&mut url, cursor, limit);
+        self.signed_get_json(url, party).await
     }
 
     /// The device `key`.

@@ -7,11 +7,14 @@
 //! | `r.o`  | owner (21) ‖ anchored at (8) ‖ record (32)     | —     |
 //! | `r.r`  | recipient (21) ‖ anchored at (8) ‖ record (32) | —     |
 //! | `r.x`  | owner (21) ‖ judged at (8) ‖ access (32)       | —     |
+//! | `r.go` | owner (21) ‖ granted at (8) ‖ grant (32)      | —     |
+//! | `r.gr` | reader (21) ‖ granted at (8) ‖ grant (32)     | —     |
 //! | `d.o`  | org ‖ registered at (8) ‖ device key (32)      | —     |
 //!
 //! Every listing is fed by events of the block alone: records, accesses
-//! and devices are never deleted and never change owner or organisation,
-//! so an entry is written once. An erased record stays listed, as its
+//! grants and devices are never deleted and never change owner, reader or
+//! organisation, so an entry is written once (a revocation changes the
+//! grant in the state, which a listing reads). An erased record stays listed, as its
 //! tombstone.
 
 use crate::indexes::push_org;
@@ -23,6 +26,8 @@ const OWNER: &[u8] = b"r.o";
 const RECIPIENT: &[u8] = b"r.r";
 const ACCESS_LOG: &[u8] = b"r.x";
 const DEVICES: &[u8] = b"d.o";
+const GRANTS_BY_OWNER: &[u8] = b"r.go";
+const GRANTS_BY_READER: &[u8] = b"r.gr";
 
 /// Whose records a listing scans.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,6 +43,26 @@ pub fn record_prefix(listing: &RecordListing) -> Vec<u8> {
     let (tag, address) = match listing {
         RecordListing::Owner(owner) => (OWNER, owner),
         RecordListing::Recipient(recipient) => (RECIPIENT, recipient),
+    };
+    let mut key = tag.to_vec();
+    key.extend_from_slice(&address.0);
+    key
+}
+
+/// Whose grants a listing scans.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GrantListing {
+    /// Those an owner gave.
+    Owner(Address),
+    /// Those given to a reader.
+    Reader(Address),
+}
+
+/// The prefix of every key of `listing`.
+pub fn grant_prefix(listing: &GrantListing) -> Vec<u8> {
+    let (tag, address) = match listing {
+        GrantListing::Owner(owner) => (GRANTS_BY_OWNER, owner),
+        GrantListing::Reader(reader) => (GRANTS_BY_READER, reader),
     };
     let mut key = tag.to_vec();
     key.extend_from_slice(&address.0);
@@ -103,6 +128,16 @@ pub fn block_changes(
             Event::RecordAccessed { access, owner, .. } => {
                 changes.push(dated(access_log_prefix(owner), timestamp_ms, &access.0));
             }
+            Event::GrantCreated {
+                grant,
+                owner,
+                reader,
+                ..
+            } => {
+                for listing in [GrantListing::Owner(*owner), GrantListing::Reader(*reader)] {
+                    changes.push(dated(grant_prefix(&listing), timestamp_ms, &grant.0));
+                }
+            }
             Event::DeviceRegistered { device, org, .. } => {
                 changes.push(dated(devices_prefix(org), timestamp_ms, &device.0));
             }
@@ -123,6 +158,8 @@ mod tests {
             record_prefix(&RecordListing::Owner(address)),
             record_prefix(&RecordListing::Recipient(address)),
             access_log_prefix(&address),
+            grant_prefix(&GrantListing::Owner(address)),
+            grant_prefix(&GrantListing::Reader(address)),
             devices_prefix(&OrgName::new("health").unwrap()),
         ];
         for (i, a) in prefixes.iter().enumerate() {

@@ -760,7 +760,38 @@ pub async fn raw_request(
     content_type: Option<&str>,
     body: Option<Vec<u8>>,
 ) -> RawAnswer {
-    let mut request = http.request(method, url);
+    raw_send(http.request(method, url), url, content_type, body).await
+}
+
+/// `GET url` signed by `reader` as the SDK signs private reads, for reads
+/// the SDK would never sign (another party's data).
+pub async fn signed_raw_get(http: &reqwest::Client, url: &str, reader: &SecretKey) -> RawAnswer {
+    use cityledger_api::safety::{
+        READ_KEY_HEADER, READ_SIGNATURE_HEADER, READ_TIME_HEADER, read_payload,
+    };
+    let parsed = reqwest::Url::parse(url).expect("a URL");
+    let target = match parsed.query() {
+        Some(query) => format!("{}?{query}", parsed.path()),
+        None => parsed.path().to_owned(),
+    };
+    let time_ms = now_ms();
+    let request = http
+        .get(url)
+        .header(READ_KEY_HEADER, reader.public_key().to_hex())
+        .header(READ_TIME_HEADER, time_ms.to_string())
+        .header(
+            READ_SIGNATURE_HEADER,
+            reader.sign(&read_payload(&target, time_ms)).to_hex(),
+        );
+    raw_send(request, url, None, None).await
+}
+
+async fn raw_send(
+    mut request: reqwest::RequestBuilder,
+    url: &str,
+    content_type: Option<&str>,
+    body: Option<Vec<u8>>,
+) -> RawAnswer {
     if let Some(content_type) = content_type {
         request = request.header(reqwest::header::CONTENT_TYPE, content_type);
     }

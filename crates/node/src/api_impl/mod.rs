@@ -11,13 +11,14 @@ use crate::consensus::app::now_ms;
 use crate::core::NodeCore;
 use crate::receipts::{self, ReceiptError, StateSubject};
 use crate::rest::{
-    AccessQuery, ApiError, ApplicationQuery, CredentialQuery, DecodedTx, NodeApi, ObligationQuery,
-    RecordQuery, ReportQuery, StatusMoment, router,
+    AccessQuery, ApiError, ApplicationQuery, CredentialQuery, DecodedTx, GrantQuery, NodeApi,
+    ObligationQuery, RecordQuery, ReportQuery, StatusMoment, router,
 };
 use cityledger_api::limits::RECENT_TXS_SCAN_BLOCKS_MAX;
 use cityledger_api::problem::code;
 use cityledger_api::{
-    AccessesPage, BatchProof, DeviceView, DevicesPage, RecordContentView, RecordView, RecordsPage,
+    AccessesPage, BatchProof, DeviceView, DevicesPage, GrantsPage, RecordContentView, RecordView,
+    RecordsPage,
 };
 use cityledger_api::{
     AccountTxItem, AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BalanceView,
@@ -638,6 +639,12 @@ impl<E: Clock + Metrics + Send + Sync + 'static> NodeApi for ApiService<E> {
         let tip = self.core.chain.finalized();
         let now = now_ms(self.runtime.as_ref());
         records::accesses(self.store().as_ref(), &snapshot(&tip), &query, now)
+    }
+
+    fn grants(&self, query: GrantQuery) -> Result<GrantsPage, ApiError> {
+        let tip = self.core.chain.finalized();
+        let now = now_ms(self.runtime.as_ref());
+        records::grants(self.store().as_ref(), &snapshot(&tip), &query, now)
     }
 
     fn device(&self, key: PublicKey) -> Result<Option<DeviceView>, ApiError> {

@@ -8,19 +8,19 @@ use super::credentials::listing_page;
 use super::internal;
 use super::obligations::Snapshot;
 use super::safety::require_fresh;
-use crate::record_indexes::{self, RecordListing};
-use crate::rest::{AccessQuery, ApiError, RecordQuery, SignedReader};
+use crate::record_indexes::{self, GrantListing, RecordListing};
+use crate::rest::{AccessQuery, ApiError, GrantQuery, RecordQuery, SignedReader};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cityledger_api::problem::code;
 use cityledger_api::{
-    AccessView, AccessesPage, BatchProof, DeviceView, DevicesPage, RecordContentView, RecordView,
-    RecordsPage,
+    AccessView, AccessesPage, BatchProof, DeviceView, DevicesPage, GrantView, GrantsPage,
+    RecordContentView, RecordView, RecordsPage,
 };
 use cityledger_storage::{BlobError, BlobStore, Store};
 use cityledger_types::device::{BatchRecord, DeviceRecord};
 use cityledger_types::record::{
-    AccessDecision, AccessRecord, Anchor, Record, access_id, record_id,
+    AccessDecision, AccessRecord, Anchor, GrantRecord, Record, access_id, record_id,
 };
 use cityledger_types::records::StateKey;
 use cityledger_types::sealed::{KeyUpload, WrappedKeys};
@@ -331,6 +331,28 @@ pub(super) fn accesses(
                 .map(|a| AccessView::new(id, &a)))
         })?;
     Ok(AccessesPage { items, next_cursor })
+}
+
+/// A page of the grants an owner gave or a reader holds, newest first,
+/// each with its state at the tip's block time.
+pub(super) fn grants(
+    store: &dyn Store,
+    snapshot: &Snapshot<'_>,
+    query: &GrantQuery,
+    now_ms: u64,
+) -> Result<GrantsPage, ApiError> {
+    let (party, what) = match &query.listing {
+        GrantListing::Owner(owner) => (owner, "the grants an owner gave"),
+        GrantListing::Reader(reader) => (reader, "the grants a reader holds"),
+    };
+    require_reader(&query.signer, party, what, now_ms)?;
+    let prefix = record_indexes::grant_prefix(&query.listing);
+    let (items, next_cursor) =
+        listing_page(store, &prefix, query.cursor.as_deref(), query.limit, |id| {
+            let grant: Option<GrantRecord> = snapshot.load(&StateKey::Grant(id))?;
+            Ok(grant.map(|grant| GrantView::new(id, &grant, snapshot.as_of_ms)))
+        })?;
+    Ok(GrantsPage { items, next_cursor })
 }
 
 /// The device `key`.

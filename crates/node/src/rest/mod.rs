@@ -31,7 +31,7 @@ mod ui;
 pub use credentials::{ApplicationQuery, ApplicationStatusFilter, CredentialQuery, StatusMoment};
 pub use edge::{RATE_LIMIT_CLIENTS_MAX, RateLimiter, protect};
 pub use error::ApiError;
-pub use records::{AccessQuery, RecordQuery};
+pub use records::{AccessQuery, GrantQuery, RecordQuery};
 pub use safety::SignedReader;
 
 use crate::receipts::StateSubject;
@@ -40,7 +40,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use cityledger_api::limits::{ANCHOR_BODY_BYTES_MAX, BATCH_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
 use cityledger_api::{
-    AccessesPage, BatchProof, DeviceView, DevicesPage, RecordContentView, RecordView, RecordsPage,
+    AccessesPage, BatchProof, DeviceView, DevicesPage, GrantsPage, RecordContentView, RecordView,
+    RecordsPage,
 };
 use cityledger_api::{
     AccountTxsPage, AccountView, ApplicationView, ApplicationsPage, BlockView, BlocksPage,
@@ -309,6 +310,9 @@ pub trait NodeApi: Clone + Send + Sync + 'static {
     /// A page of an owner's access log, newest first.
     fn accesses(&self, query: AccessQuery) -> Result<AccessesPage, ApiError>;
 
+    /// A page of the grants an owner gave or a reader holds, newest first.
+    fn grants(&self, query: GrantQuery) -> Result<GrantsPage, ApiError>;
+
     /// The device `key`, if registered.
     fn device(&self, key: PublicKey) -> Result<Option<DeviceView>, ApiError>;
 
@@ -438,6 +442,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         records::content,
         records::add_keys,
         records::list_accesses,
+        records::list_grants,
         records::list_devices,
         records::show_device,
         records::show_batch,
@@ -580,6 +585,7 @@ fn routes<N: NodeApi>() -> Routes<N> {
             records::add_keys::<N>,
         )
         .get("/v1/accesses", records::list_accesses::<N>)
+        .get("/v1/grants", records::list_grants::<N>)
         .get("/v1/devices", records::list_devices::<N>)
         .get("/v1/devices/{key}", records::show_device::<N>)
         .get("/v1/batches/{id}", records::show_batch::<N>)

@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::obligations::org;
 use super::parse;
 use super::safety::{SignedReader, signed_reader};
+use crate::record_indexes::GrantListing;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
@@ -19,7 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cityledger_api::limits::{ANCHOR_BODY_BYTES_MAX, SUBMIT_BODY_BYTES_MAX};
 use cityledger_api::problem::code;
 use cityledger_api::{
-    AccessesPage, AnchorRecordRequest, BatchProof, DeviceView, DevicesPage, Problem,
+    AccessesPage, AnchorRecordRequest, BatchProof, DeviceView, DevicesPage, GrantsPage, Problem,
     RecordContentView, RecordKeysRequest, RecordView, RecordsPage, SubmitTxResponse,
 };
 use cityledger_types::encoding;
@@ -40,6 +41,19 @@ pub struct RecordQuery {
     pub limit: usize,
     /// Who asked: the owner or the recipient listed.
     pub reader: SignedReader,
+}
+
+/// A validated grant listing: an owner's or a reader's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantQuery {
+    /// Whose grants: an owner's or a reader's.
+    pub listing: GrantListing,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: usize,
+    /// Who asked: the owner or the reader listed.
+    pub signer: SignedReader,
 }
 
 /// A validated access log request.
@@ -334,6 +348,70 @@ pub(super) async fn list_accesses<N: NodeApi>(
         cursor: parse::cursor(query.cursor)?,
         limit: parse::page_limit(query.limit.as_deref())?,
         reader: signed_reader(&headers, &uri)?,
+    })?))
+}
+
+/// Query of a grant listing.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct GrantListParams {
+    owner: Option<String>,
+    reader: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+/// The consent grants an owner gave, or those given to a reader, newest
+/// first, each with its state at the tip (`active`, `expired`,
+/// `revoked`); a signed read by that owner or reader.
+#[utoipa::path(
+    get,
+    path = "/v1/grants",
+    tag = "records",
+    params(
+        ("owner" = Option<String>, Query, description = "`cl1…` address of the owner's key: the grants it gave"),
+        ("reader" = Option<String>, Query, description = "`cl1…` address of the reader's key: the grants it holds; give one of owner and reader"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 1000; default 50", minimum = 1, maximum = 1000),
+        ("x-cityledger-key" = String, Header, description = "The owner's or reader's key, hex"),
+        ("x-cityledger-time" = u64, Header, description = "The signer's clock, ms"),
+        ("x-cityledger-signature" = String, Header, description = "ed25519 over `cityledger/read/v1 ‖ path and query ‖ time (8 bytes, big-endian)`, hex"),
+    ),
+    responses(
+        (status = 200, description = "A page of grants", body = GrantsPage),
+        (status = 400, description = "Neither or both of owner and reader, or a malformed parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Unsigned, badly signed or stale, or signed by another key than the party listed (`not_the_reader`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub(super) async fn list_grants<N: NodeApi>(
+    State(node): State<N>,
+    headers: HeaderMap,
+    uri: Uri,
+    query: Result<Query<GrantListParams>, QueryRejection>,
+) -> Result<Json<GrantsPage>, ApiError> {
+    let query = parse::query_params(query)?;
+    let listing = match (query.owner.as_deref(), query.reader.as_deref()) {
+        (Some(owner), None) => GrantListing::Owner(parse::address(owner, "owner")?),
+        (None, Some(reader)) => GrantListing::Reader(parse::address(reader, "reader")?),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                code::BAD_QUERY,
+                "reader",
+                "give owner or reader, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                code::MISSING_PARAMETER,
+                "owner",
+                "give owner or reader",
+            ));
+        }
+    };
+    Ok(Json(node.grants(GrantQuery {
+        listing,
+        cursor: parse::cursor(query.cursor)?,
+        limit: parse::page_limit(query.limit.as_deref())?,
+        signer: signed_reader(&headers, &uri)?,
     })?))
 }
 

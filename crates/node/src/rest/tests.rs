@@ -3,6 +3,7 @@
 //! against the registered routes.
 
 use super::*;
+use crate::record_indexes::GrantListing;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use cityledger_api::limits::TXS_PER_BATCH_MAX;
@@ -84,6 +85,7 @@ struct Calls {
     anchored: Option<(usize, usize)>,
     records: Option<RecordQuery>,
     accesses: Option<AccessQuery>,
+    grants: Option<GrantQuery>,
     devices: Option<OrgName>,
 }
 
@@ -613,6 +615,14 @@ impl NodeApi for FakeNode {
         })
     }
 
+    fn grants(&self, query: GrantQuery) -> Result<GrantsPage, ApiError> {
+        self.calls.lock().unwrap().grants = Some(query);
+        Ok(GrantsPage {
+            items: Vec::new(),
+            next_cursor: None,
+        })
+    }
+
     fn accesses(&self, query: AccessQuery) -> Result<AccessesPage, ApiError> {
         self.calls.lock().unwrap().accesses = Some(query);
         Ok(AccessesPage {
@@ -1017,7 +1027,13 @@ async fn send(request: Request<Body>) -> Answer {
 /// Whether `GET path` is a private read, which must be signed.
 fn is_signed_read(path: &str) -> bool {
     path.starts_with("/v1/incidents")
-        || ["/v1/records", "/v1/records/{id}/content", "/v1/accesses"].contains(&path)
+        || [
+            "/v1/records",
+            "/v1/records/{id}/content",
+            "/v1/accesses",
+            "/v1/grants",
+        ]
+        .contains(&path)
 }
 
 /// The key `signed_get` signs with.
@@ -1704,6 +1720,7 @@ async fn every_registered_route_is_served() {
             "/v1/records" => format!("{uri}?owner=treasury:issuance"),
             "/v1/records/{id}/content" => format!("{uri}?access={}", Digest([1; 32])),
             "/v1/accesses" => format!("{uri}?owner=treasury:issuance"),
+            "/v1/grants" => format!("{uri}?reader=treasury:issuance"),
             "/v1/devices" => format!("{uri}?org=health"),
             "/v1/obligations" => format!("{uri}?issuer=transport"),
             "/v1/applications" => format!("{uri}?org=immigration"),
@@ -2666,8 +2683,30 @@ async fn record_routes_pass_typed_queries() {
             .records
             .as_ref()
             .map(|q| (q.recipient, q.reader.clone())),
-        Some((Some(owner), reader))
+        Some((Some(owner), reader.clone()))
     );
+    for (uri, listing) in [
+        (
+            format!("/v1/grants?owner={owner}&limit=7"),
+            GrantListing::Owner(owner),
+        ),
+        (
+            format!("/v1/grants?reader={owner}&limit=7"),
+            GrantListing::Reader(owner),
+        ),
+    ] {
+        let answer = send_to(&node, signed_get(&uri, 1_000)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{uri}");
+        assert_eq!(
+            node.calls.lock().unwrap().grants,
+            Some(GrantQuery {
+                listing,
+                cursor: None,
+                limit: 7,
+                signer: reader.clone(),
+            })
+        );
+    }
 }
 
 #[tokio::test]
@@ -2677,6 +2716,8 @@ async fn private_record_reads_must_be_signed() {
     for uri in [
         format!("/v1/records?owner={owner}"),
         format!("/v1/accesses?owner={owner}"),
+        format!("/v1/grants?owner={owner}"),
+        format!("/v1/grants?reader={owner}"),
         format!("/v1/records/{record}/content?access={record}"),
     ] {
         check_problem(get(&uri), StatusCode::FORBIDDEN, code::UNSIGNED_READ, None).await;
@@ -2733,6 +2774,24 @@ async fn record_routes_refuse_bad_input() {
             StatusCode::BAD_REQUEST,
             code::MISSING_PARAMETER,
             Some("owner"),
+        ),
+        (
+            get("/v1/grants"),
+            StatusCode::BAD_REQUEST,
+            code::MISSING_PARAMETER,
+            Some("owner"),
+        ),
+        (
+            get("/v1/grants?owner=treasury:issuance&reader=treasury:issuance"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_QUERY,
+            Some("reader"),
+        ),
+        (
+            get("/v1/grants?reader=nobody"),
+            StatusCode::BAD_REQUEST,
+            code::BAD_ADDRESS,
+            Some("reader"),
         ),
         (
             get("/v1/devices/not-a-key"),

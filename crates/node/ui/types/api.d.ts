@@ -498,6 +498,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/grants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The consent grants an owner gave, or those given to a reader, newest
+         *     first, each with its state at the tip (`active`, `expired`,
+         *     `revoked`); a signed read by that owner or reader.
+         */
+        get: operations["list_grants"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/incidents": {
         parameters: {
             query?: never;
@@ -2170,12 +2191,19 @@ export interface components {
              * @description Block time from which it holds, ms.
              */
             granted_at_ms: number;
+            /**
+             * Format: int64
+             * @description Height of the granting block.
+             */
+            granted_height: number;
             /** @description Its id, hex. */
             id: string;
             /** @description Who granted, hex key. */
             owner: string;
             /** @description Who may read, hex key. */
             reader: string;
+            /** @description The reader's account. */
+            reader_address: string;
             /**
              * Format: int64
              * @description Block time of its revocation, ms.
@@ -2187,10 +2215,22 @@ export interface components {
              */
             scope: Record<string, never>;
             /**
+             * @description At the block time it was read at: `active`, `expired` or `revoked`.
+             * @example active
+             */
+            state: string;
+            /**
              * Format: int64
              * @description Its end (exclusive), ms.
              */
             valid_until_ms: number;
+        };
+        /** @description A page of grants, newest first. */
+        GrantsPage: {
+            /** @description The grants of this page. */
+            items: components["schemas"]["GrantView"][];
+            /** @description Pass as `cursor` to continue; absent when the listing is complete. */
+            next_cursor?: string | null;
         };
         /** @description Liveness of the REST server. */
         HealthView: {
@@ -4191,6 +4231,60 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    list_grants: {
+        parameters: {
+            query?: {
+                /** @description `cl1…` address of the owner's key: the grants it gave */
+                owner?: string;
+                /** @description `cl1…` address of the reader's key: the grants it holds; give one of owner and reader */
+                reader?: string;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+                /** @description Page size, 1 to 1000; default 50 */
+                limit?: number;
+            };
+            header: {
+                /** @description The owner's or reader's key, hex */
+                "x-cityledger-key": string;
+                /** @description The signer's clock, ms */
+                "x-cityledger-time": number;
+                /** @description ed25519 over `cityledger/read/v1 ‖ path and query ‖ time (8 bytes, big-endian)`, hex */
+                "x-cityledger-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of grants */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantsPage"];
+                };
+            };
+            /** @description Neither or both of owner and reader, or a malformed parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsigned, badly signed or stale, or signed by another key than the party listed (`not_the_reader`) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
