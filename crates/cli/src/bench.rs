@@ -35,6 +35,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod soak;
+
 /// Most transactions one run may drive.
 const TRANSACTIONS_MAX: u64 = 2_000_000;
 /// Transactions per submission request.
@@ -70,6 +72,14 @@ pub struct BenchArgs {
     /// What the load is.
     #[arg(long, value_enum, default_value_t = Workload::Transfers)]
     workload: Workload,
+    /// Hold `--rate` transfers a second for this long (`30m`, `90s`, `2h`)
+    /// instead of sending `--transactions`: a soak, reporting throughput,
+    /// each node's memory and the disk used every `--sample-s`.
+    #[arg(long, value_parser = soak::parse_duration)]
+    duration: Option<u64>,
+    /// Seconds per soak sample.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    sample_s: u64,
     /// Do not draw the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -102,7 +112,7 @@ impl Workload {
 /// it ends.
 struct Spawned {
     children: Vec<Child>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Spawned {
@@ -165,7 +175,7 @@ fn start_nodes(validators: u16) -> Result<(Spawned, Vec<String>, PathBuf)> {
         let child = spawn(&["dev", "--api", &format!("127.0.0.1:{base}")], &home)?;
         let spawned = Spawned {
             children: vec![child],
-            _dir: dir,
+            dir,
         };
         return Ok((spawned, vec![format!("http://127.0.0.1:{base}")], home));
     }
@@ -178,7 +188,7 @@ fn start_nodes(validators: u16) -> Result<(Spawned, Vec<String>, PathBuf)> {
     })?;
     let mut spawned = Spawned {
         children: Vec::new(),
-        _dir: dir,
+        dir,
     };
     for node in &nodes {
         spawned.children.push(spawn(&["node"], &node.home)?);
@@ -202,6 +212,9 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 pub fn run(args: BenchArgs, json: bool) -> Result<()> {
     if args.workload == Workload::Stream {
         return run_stream(args, json);
+    }
+    if let Some(duration_s) = args.duration {
+        return run_soak(args, duration_s, json);
     }
     if args.transactions == 0 || args.transactions > TRANSACTIONS_MAX {
         bail!("--transactions must be between 1 and {TRANSACTIONS_MAX}");
@@ -242,6 +255,46 @@ pub fn run(args: BenchArgs, json: bool) -> Result<()> {
             summary["blocks"],
             summary["cpu_percent_per_node"]
         );
+    }
+    Ok(())
+}
+
+/// `bench --duration`: see [`soak`].
+fn run_soak(args: BenchArgs, duration_s: u64, json: bool) -> Result<()> {
+    if args.workload != Workload::Transfers {
+        bail!("--duration drives transfers; leave --workload out");
+    }
+    if args.rate == 0 {
+        bail!("--duration holds a steady load: give it --rate (tx/s)");
+    }
+    if args.senders < 2 || args.senders > 100_000 {
+        bail!("--senders must be between 2 and 100000");
+    }
+    if args.node.is_some() && args.validators.is_some() {
+        bail!("--validators starts its own network; it cannot be combined with --node");
+    }
+    let (spawned, nodes, home) = match &args.node {
+        Some(node) => (None, vec![node.clone()], args.home.clone()),
+        None => {
+            let (spawned, nodes, home) = start_nodes(args.validators.unwrap_or(1))?;
+            (Some(spawned), nodes, home)
+        }
+    };
+    let pids: Vec<u32> = spawned
+        .as_ref()
+        .map(|s| s.children.iter().map(Child::id).collect())
+        .unwrap_or_default();
+    let watched = soak::Watched {
+        pids: &pids,
+        data_dir: spawned.as_ref().map(|s| s.dir.path()),
+    };
+    let summary = block_on(soak::drive(&args, duration_s, &nodes, &home, &watched));
+    drop(spawned);
+    let summary = summary?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        soak::print(&summary);
     }
     Ok(())
 }
@@ -493,29 +546,11 @@ async fn drive(
         .iter()
         .map(|k| Address::of_key(&k.public_key()))
         .collect();
-    let issuance = Address::parse_or_alias("treasury:issuance").expect("valid alias");
-    let funding: Vec<SignedTx> = addresses
-        .iter()
-        .enumerate()
-        .map(|(i, to)| {
-            let amount = Amount(u128::from(args.transactions) + 1_000);
-            transfer(
-                &treasury,
-                &chain_id,
-                (issuance, *to, amount),
-                format!("bench-{run_tag}-fund-{i}"),
-            )
-        })
-        .collect();
-    submit_all(client, &funding).await?;
-    let last = funding
-        .last()
-        .map(SignedTx::hash)
-        .context("at least one sender")?;
-    client
-        .wait_for_finality(&last, 60_000)
-        .await
-        .context("fund the senders")?;
+    let per_sender = args.transactions + 1_000;
+    fund_senders(
+        client, &treasury, &chain_id, &addresses, per_sender, &run_tag,
+    )
+    .await?;
 
     let txs = match args.workload {
         Workload::Transfers => sign_transfers(args, &senders, &addresses, &chain_id, &run_tag),
@@ -528,7 +563,7 @@ async fn drive(
         // `run` hands the stream workload to `run_stream` before this.
         Workload::Stream => bail!("the stream workload is driven by run_stream"),
     };
-    let progress = progress_bar(args);
+    let progress = progress_bar(args, args.transactions);
     let cpu_before: Vec<Option<f64>> = pids.iter().map(|p| cpu_seconds(*p)).collect();
     let started = Instant::now();
     let mut finality = Finality::new(client.status().await?.height, txs.len());
@@ -588,11 +623,46 @@ async fn drive(
     }))
 }
 
-fn progress_bar(args: &BenchArgs) -> ProgressBar {
+/// Gives each of `addresses` `amount` from the treasury's issuance
+/// account, and waits until that is final.
+async fn fund_senders(
+    client: &Client,
+    treasury: &SecretKey,
+    chain_id: &ChainId,
+    addresses: &[Address],
+    amount: u64,
+    run_tag: &str,
+) -> Result<()> {
+    let issuance = Address::parse_or_alias("treasury:issuance").expect("valid alias");
+    let funding: Vec<SignedTx> = addresses
+        .iter()
+        .enumerate()
+        .map(|(i, to)| {
+            transfer(
+                treasury,
+                chain_id,
+                (issuance, *to, Amount(u128::from(amount))),
+                format!("bench-{run_tag}-fund-{i}"),
+            )
+        })
+        .collect();
+    submit_all(client, &funding).await?;
+    let last = funding
+        .last()
+        .map(SignedTx::hash)
+        .context("at least one sender")?;
+    client
+        .wait_for_finality(&last, 60_000)
+        .await
+        .context("fund the senders")?;
+    Ok(())
+}
+
+fn progress_bar(args: &BenchArgs, total: u64) -> ProgressBar {
     if args.quiet {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(args.transactions);
+    let bar = ProgressBar::new(total);
     if let Ok(style) =
         ProgressStyle::with_template("{bar:40} {pos}/{len} finalized ({per_sec}) {elapsed}")
     {
@@ -631,20 +701,32 @@ fn sign_transfers(
     run_tag: &str,
 ) -> Vec<SignedTx> {
     sign_parallel(args.transactions as usize, |i| {
-        let from = i % senders.len();
-        let to = (i * 7 + 1) % senders.len();
-        let to = if to == from {
-            (to + 1) % senders.len()
-        } else {
-            to
-        };
-        transfer(
-            &senders[from],
-            chain_id,
-            (addresses[from], addresses[to], Amount(1)),
-            format!("bench-{run_tag}-{i}"),
-        )
+        transfer_at(i, senders, addresses, chain_id, run_tag)
     })
+}
+
+/// Transfer `i` of a run: one unit between two distinct senders, spread so
+/// that consecutive transfers touch different accounts.
+fn transfer_at(
+    i: usize,
+    senders: &[SecretKey],
+    addresses: &[Address],
+    chain_id: &ChainId,
+    run_tag: &str,
+) -> SignedTx {
+    let from = i % senders.len();
+    let to = (i * 7 + 1) % senders.len();
+    let to = if to == from {
+        (to + 1) % senders.len()
+    } else {
+        to
+    };
+    transfer(
+        &senders[from],
+        chain_id,
+        (addresses[from], addresses[to], Amount(1)),
+        format!("bench-{run_tag}-{i}"),
+    )
 }
 
 /// One payment per fine, by the fined sender, from its own account.

@@ -90,3 +90,68 @@ fn bench_runs_a_four_validator_network_and_reports_cpu_per_node() {
         "{summary}"
     );
 }
+
+#[test]
+fn a_short_soak_samples_throughput_memory_and_disk() {
+    let output = run_cli_within(
+        &[
+            "bench",
+            "--duration",
+            "12s",
+            "--sample-s",
+            "3",
+            "--rate",
+            "100",
+            "--senders",
+            "8",
+            "--timeout-s",
+            "50",
+            "--json",
+            "--quiet",
+        ],
+        Duration::from_secs(200),
+    );
+    assert!(output.success(), "{output:?}");
+    let summary: serde_json::Value = serde_json::from_str(output.stdout.trim())
+        .unwrap_or_else(|e| panic!("bench --json output is not JSON ({e}): {output:?}"));
+    eprintln!("{summary}");
+    assert_eq!(summary["workload"], "soak", "{summary}");
+    assert_eq!(
+        summary["transactions"], 1_200,
+        "every transfer is final: {summary}"
+    );
+    assert_eq!(summary["rejected"], 0, "{summary}");
+    let samples = summary["samples"]
+        .as_array()
+        .unwrap_or_else(|| panic!("samples is not a list: {summary}"));
+    // The start, then one every 3 s of the 12.
+    assert_eq!(samples.len(), 5, "{summary}");
+    let finalized: u64 = samples
+        .iter()
+        .map(|s| s["finalized"].as_u64().expect("a count"))
+        .sum();
+    assert!(finalized <= 1_200, "{summary}");
+    for sample in &samples[1..] {
+        assert!(sample["tx_per_s"].is_number(), "{sample}");
+        let rss = sample["rss_mib"].as_array().expect("one per node");
+        assert_eq!(rss.len(), 1, "{sample}");
+        assert!(rss[0].as_f64().is_some_and(|mib| mib > 0.0), "{sample}");
+        assert!(
+            sample["disk_mib"].as_f64().is_some_and(|mib| mib > 0.0),
+            "{sample}"
+        );
+    }
+    assert!(summary["throughput_held"].is_boolean(), "{summary}");
+    assert!(summary["last_to_first"].is_number(), "{summary}");
+
+    let refused = run_cli(&["bench", "--duration", "30m", "--json"]);
+    assert!(!refused.success(), "a soak without a rate");
+    assert!(refused.stdout.contains("give it --rate"), "{refused:?}");
+    let refused = run_cli(&["bench", "--duration", "5 minutes"]);
+    assert!(
+        refused
+            .stderr
+            .contains("is not a duration such as 90s, 30m or 2h"),
+        "{refused:?}"
+    );
+}
