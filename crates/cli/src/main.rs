@@ -84,8 +84,9 @@ enum Command {
     /// into DIR/data.restoring, which becomes DIR/data only at the end.
     /// Exits non-zero on any failure. Then start the node: it serves the
     /// restored state at once and catches up with its peers. The consensus
-    /// journals are not in a backup, so a restored validator needs live
-    /// peers to resume (a one-validator chain cannot; see ADR 0010).
+    /// journals are not in a backup: a restored validator learns the current
+    /// view from its peers, and a lone validator (a dev chain) starts its
+    /// consensus from the restored tip's certificate (ADR 0010).
     Restore(backup::RestoreArgs),
     /// Create one home per validator for a new network.
     Init {

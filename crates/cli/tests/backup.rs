@@ -391,3 +391,107 @@ async fn refusals(net: &Network, backup: &Path) {
     );
     assert!(net.height(0).await >= 1, "the running node still serves");
 }
+
+/// A one-validator chain has no peer to learn the current view from after
+/// a restore: its consensus starts from the restored tip's certificate, and
+/// the chain goes on from there with the restored state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_validator_resumes_from_its_restored_tip() {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let mut node = Node::start_fresh(dir.path()).await;
+    let client = node.client();
+    let chain = chain_id(&client).await;
+    let treasury = treasury_key(&node.home);
+    let citizen = SecretKey::from_seed([21; 32]);
+    let funding = transfer(
+        &treasury,
+        &chain,
+        org_account("treasury:issuance"),
+        address_of(&citizen),
+        700,
+        "lone-1",
+    );
+    assert_eq!(
+        outcome_code(&submit_and_finalize(&client, &funding).await),
+        None
+    );
+
+    let home = node.home.clone();
+    let backup = dir.path().join("dev.backup");
+    let taken = run_cli_logged(&[
+        "backup",
+        "--home",
+        &home.to_string_lossy(),
+        "--out",
+        &backup.to_string_lossy(),
+        "--json",
+    ]);
+    assert!(taken.success(), "{taken:?}");
+    let summary: serde_json::Value = serde_json::from_str(&taken.stdout).expect("JSON");
+    let backup_height = summary["height"].as_u64().expect("height");
+
+    node.kill();
+    fs::remove_dir_all(home.join("data")).expect("lose the disk");
+    let restored = run_cli_logged(&[
+        "restore",
+        "--home",
+        &home.to_string_lossy(),
+        &backup.to_string_lossy(),
+    ]);
+    assert!(restored.success(), "{restored:?}");
+
+    let node = Node::start(&home, node.port)
+        .await
+        .expect("the restored dev node starts");
+    let client = node.client();
+    let deadline = Instant::now() + WAIT_MAX;
+    loop {
+        let height = status(&client).await.height.0;
+        if height > backup_height + 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restored chain stayed at height {height} (backup at {backup_height}):\n{}",
+            node.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        balance(&client, &address_of(&citizen)).await,
+        700,
+        "the restored state"
+    );
+    let after = transfer(
+        &treasury,
+        &chain,
+        org_account("treasury:issuance"),
+        address_of(&citizen),
+        50,
+        "lone-2",
+    );
+    assert_eq!(
+        outcome_code(&submit_and_finalize(&client, &after).await),
+        None
+    );
+    assert_eq!(balance(&client, &address_of(&citizen)).await, 750);
+
+    // Its journals now exist: a crash and a restart replay them as usual.
+    let resumed_height = status(&client).await.height.0;
+    let mut node = node;
+    node.kill();
+    let node = Node::start(&home, node.port)
+        .await
+        .expect("the dev node restarts after a crash");
+    let client = node.client();
+    let deadline = Instant::now() + WAIT_MAX;
+    while status(&client).await.height.0 <= resumed_height + 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the chain did not go on after the restart:\n{}",
+            node.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(balance(&client, &address_of(&citizen)).await, 750);
+}

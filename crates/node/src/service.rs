@@ -12,6 +12,7 @@ use crate::core::NodeCore;
 use crate::limits::GOSSIP_BATCHES_QUEUED_MAX;
 use crate::metrics::NodeMetrics;
 use cityledger_storage::FjallStore;
+use cityledger_types::Height;
 use cityledger_types::genesis::Genesis;
 use commonware_runtime::{Handle, Runner as _, Spawner as _, Supervisor as _, tokio};
 use std::path::PathBuf;
@@ -23,6 +24,8 @@ use tracing::{error, info};
 pub const STORE_DIR: &str = "store";
 /// The blob store's directory in the data directory.
 pub const BLOBS_DIR: &str = "blobs";
+/// The consensus journals' and archives' directory in the data directory.
+pub const CONSENSUS_DIR: &str = "consensus";
 
 /// Everything needed to run a node, already loaded and validated.
 pub struct NodeSettings {
@@ -89,12 +92,22 @@ fn engine_config(settings: &NodeSettings) -> Result<EngineConfig, NodeError> {
         validators,
         p2p_listen: settings.config.p2p_listen,
         leader_timeout: Duration::from_millis(settings.config.leader_timeout_ms),
+        resume_from_tip: false,
     })
 }
 
 /// Runs the node until SIGINT or SIGTERM.
 pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
-    let engine_config = engine_config(&settings)?;
+    let mut engine_config = engine_config(&settings)?;
+    // Before the store is opened, so that a bad certificate stops the start
+    // with its reason and nothing half-running.
+    let tls = crate::tls::TlsFiles::of(&settings.config.api.tls)
+        .map(crate::tls::CertStore::open)
+        .transpose()?
+        .map(Arc::new);
+    if let Some(store) = &tls {
+        crate::tls::log_in_service(&store.current(), "API TLS certificate loaded");
+    }
     let me = cityledger_types::SecretKey::from_seed(settings.node_key_seed).public_key();
     let store_path = settings.data_dir.join(STORE_DIR);
     let store = FjallStore::open(&store_path).map_err(|source| NodeError::Store {
@@ -109,15 +122,14 @@ pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
             source,
         })?,
     );
-    // Before anything is opened, so that a bad certificate stops the start
-    // with its reason and nothing half-running.
-    let tls = crate::tls::TlsFiles::of(&settings.config.api.tls)
-        .map(crate::tls::CertStore::open)
-        .transpose()?
-        .map(Arc::new);
-    if let Some(store) = &tls {
-        crate::tls::log_in_service(&store.current(), "API TLS certificate loaded");
-    }
+    // A store with blocks but no consensus journals is a restored node
+    // (ADR 0010). With peers it learns the current view from them; a lone
+    // validator has none, so its consensus starts from the tip's
+    // certificate instead of waiting for a peer that never comes.
+    let consensus_dir = settings.data_dir.join(CONSENSUS_DIR);
+    engine_config.resume_from_tip = settings.config.validators.len() == 1
+        && !consensus_dir.exists()
+        && chain.finalized().block.header.height > Height(0);
     let listener = std::net::TcpListener::bind(settings.config.api_listen).map_err(|source| {
         NodeError::Listen {
             address: settings.config.api_listen,
@@ -129,7 +141,7 @@ pub fn run(settings: NodeSettings) -> Result<(), NodeError> {
         .max(2);
     let runtime_config = tokio::Config::new()
         .with_worker_threads(workers)
-        .with_storage_directory(settings.data_dir.join("consensus"))
+        .with_storage_directory(consensus_dir)
         .with_catch_panics(false);
     let runner = tokio::Runner::new(runtime_config);
     runner.start(|context| async move {

@@ -14,7 +14,7 @@ use super::{gossip, replication};
 use crate::admission::Admission;
 use crate::core::NodeCore;
 use crate::replication::{MESSAGE_BYTES_MAX as REPLICATION_MESSAGE_BYTES_MAX, Replicator};
-use commonware_broadcast::buffered;
+use commonware_broadcast::{Broadcaster as _, buffered};
 use commonware_consensus::Reporters;
 use commonware_consensus::marshal::core::Actor as MarshalActor;
 use commonware_consensus::marshal::resolver::p2p as marshal_resolver;
@@ -22,14 +22,18 @@ use commonware_consensus::marshal::standard::{Inline, Standard};
 use commonware_consensus::marshal::{self, Start};
 use commonware_consensus::simplex::config::{Floor, ForwardPolicy, SkipBudget, SkipPolicy};
 use commonware_consensus::simplex::elector::RoundRobin;
+use commonware_consensus::simplex::types::Finalization as EngineFinalization;
 use commonware_consensus::simplex::{self, Engine as SimplexEngine};
 use commonware_consensus::types::{Epoch, FixedEpocher, ViewDelta};
 use commonware_cryptography::certificate::ConstantProvider;
+use commonware_cryptography::sha256::Digest as EngineDigest;
 use commonware_cryptography::sha256::Sha256;
 use commonware_cryptography::{ChaCha20Poly1305, Signer as _};
 use commonware_cryptography::{Digested, ed25519};
 use commonware_p2p::authenticated::lookup;
-use commonware_p2p::{Address, AddressableManager as _, Blocker, Provider, Receiver, Sender};
+use commonware_p2p::{
+    Address, AddressableManager as _, Blocker, Provider, Receiver, Recipients, Sender,
+};
 use commonware_parallel::Sequential;
 use commonware_runtime::buffer::paged::CacheRef;
 use commonware_runtime::{Clock, Handle, Metrics, Quota, Spawner, Storage, Supervisor, tokio};
@@ -84,6 +88,19 @@ pub struct EngineConfig {
     pub p2p_listen: SocketAddr,
     /// Whether consensus should move quickly (one validator).
     pub leader_timeout: Duration,
+    /// Start consensus from the chain's finalized tip instead of genesis:
+    /// for a node whose consensus journals are gone (after a restore) and
+    /// that has no peer to learn the tip's view from (ADR 0010).
+    pub resume_from_tip: bool,
+}
+
+/// The finalized block consensus starts above, with its certificate.
+#[derive(Clone, Debug)]
+pub struct TipAnchor {
+    /// The block.
+    pub block: Arc<cityledger_types::Block>,
+    /// Its finalization, as the store holds it.
+    pub certificate: Vec<u8>,
 }
 
 fn archive_config<C>(
@@ -184,6 +201,8 @@ pub struct Validator<C, B> {
     pub leader_timeout: Duration,
     /// Prefix of the journals' and archives' partitions.
     pub partition_prefix: String,
+    /// Where consensus starts: `None` for genesis.
+    pub anchor: Option<TipAnchor>,
 }
 
 /// Starts one validator on the production runtime and the authenticated
@@ -230,6 +249,11 @@ pub async fn start(
         .collect();
     let channels = Channels::from_plan(registered);
     let network_handle = network.start();
+    let anchor = if config.resume_from_tip {
+        tip_anchor(&core)
+    } else {
+        None
+    };
     let validator = Validator {
         signer: config.signer,
         participants,
@@ -237,10 +261,55 @@ pub async fn start(
         blocker: oracle,
         leader_timeout: config.leader_timeout,
         partition_prefix: String::new(),
+        anchor,
     };
     let mut handles = start_actors(context, core, validator, channels, admission, gossip).await;
     handles.push(network_handle);
     handles
+}
+
+/// The chain's finalized tip with its stored certificate, or `None` (logged)
+/// when the store cannot give it: consensus then starts from genesis.
+fn tip_anchor(core: &NodeCore) -> Option<TipAnchor> {
+    let tip = core.chain.finalized();
+    let height = tip.block.header.height;
+    match core.chain.store().block(height) {
+        Ok(Some(stored)) => Some(TipAnchor {
+            block: tip.block.clone(),
+            certificate: stored.certificate,
+        }),
+        Ok(None) => {
+            tracing::error!(%height, "the finalized tip is not in the store; consensus starts from genesis");
+            None
+        }
+        Err(error) => {
+            tracing::error!(%height, %error, "cannot read the finalized tip; consensus starts from genesis");
+            None
+        }
+    }
+}
+
+/// The engine's finalization of `anchor`, checked to be of its block.
+fn anchor_finalization(
+    anchor: &TipAnchor,
+    participants: usize,
+) -> Option<EngineFinalization<ConsensusScheme, EngineDigest>> {
+    use commonware_codec::Decode as _;
+    let finalization = match EngineFinalization::<ConsensusScheme, EngineDigest>::decode_cfg(
+        anchor.certificate.clone(),
+        &participants,
+    ) {
+        Ok(finalization) => finalization,
+        Err(error) => {
+            tracing::error!(%error, "the tip's certificate does not decode; consensus starts from genesis");
+            return None;
+        }
+    };
+    if finalization.proposal.payload != to_engine_digest(&anchor.block.id()) {
+        tracing::error!("the tip's certificate is of another block; consensus starts from genesis");
+        return None;
+    }
+    Some(finalization)
 }
 
 /// Starts Simplex, marshal, broadcast, backfill, gossip and the finalizer
@@ -268,7 +337,15 @@ where
         blocker,
         leader_timeout,
         partition_prefix,
+        anchor,
     } = validator;
+    let floor = anchor.as_ref().and_then(|anchor| {
+        let finalization = anchor_finalization(anchor, participants.len())?;
+        let digest = to_engine_digest(&anchor.block.id());
+        let block = Digested::precomputed(EngineBlockBox::new(anchor.block.clone()), digest);
+        tracing::info!(height = %anchor.block.header.height, "consensus starts from the finalized tip");
+        Some((finalization, block))
+    });
     let me = signer.public_key();
     let (gossip_sender, gossip_receiver) = channels.gossip;
     let gossip_out = context.child("gossip_out").spawn({
@@ -341,7 +418,10 @@ where
             marshal::Config {
                 provider,
                 epocher: FixedEpocher::new(BLOCKS_PER_EPOCH),
-                start: Start::Genesis(genesis),
+                start: match &floor {
+                    Some((finalization, _)) => Start::Floor(finalization.clone()),
+                    None => Start::Genesis(genesis),
+                },
                 partition_prefix: prefix.clone(),
                 mailbox_size: MAILBOX_SIZE,
                 view_retention: ViewDelta::new(64),
@@ -381,7 +461,10 @@ where
             partition: format!("{partition_prefix}simplex"),
             mailbox_size: MAILBOX_SIZE,
             epoch: Epoch::zero(),
-            floor: Floor::Genesis(genesis_digest),
+            floor: match &floor {
+                Some((finalization, _)) => Floor::Finalized(finalization.clone()),
+                None => Floor::Genesis(genesis_digest),
+            },
             replay_buffer: IO_BUFFER,
             write_buffer: IO_BUFFER,
             page_cache: page_cache.clone(),
@@ -400,6 +483,11 @@ where
     );
     let engine_handle = engine.start(channels.votes, channels.certificates, channels.resolver);
 
+    // Marshal installs its floor from a block it can find: with no journals
+    // and maybe no peer, the anchor is handed to the broadcast cache.
+    if let Some((_, block)) = floor {
+        let _ = buffer.broadcast(Recipients::Some(Vec::new()), block);
+    }
     let (finalizer, updates) = Finalizer::new();
     let marshal_handle = marshal_actor.start(finalizer, buffer, resolver);
     let finalizer_handle = context

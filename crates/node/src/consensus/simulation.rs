@@ -523,6 +523,7 @@ async fn start_node(context: &Context, world: &World, node: &mut SimNode) {
         blocker: control,
         leader_timeout: Duration::from_secs(1),
         partition_prefix: format!("node{}-", node.index),
+        anchor: None,
     };
     handles.extend(
         start_actors(
