@@ -208,6 +208,47 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks as f64 / rustix::param::clock_ticks_per_second() as f64)
 }
 
+/// The nodes a run drives: its own, started here, or `--node`'s.
+struct Target {
+    spawned: Option<Spawned>,
+    nodes: Vec<String>,
+    /// The home holding the treasury key.
+    home: PathBuf,
+    /// The processes of the nodes started here.
+    pids: Vec<u32>,
+}
+
+impl Target {
+    fn of(args: &BenchArgs) -> Result<Target> {
+        if args.node.is_some() && args.validators.is_some() {
+            bail!("--validators starts its own network; it cannot be combined with --node");
+        }
+        let Some(node) = &args.node else {
+            let (spawned, nodes, home) = start_nodes(args.validators.unwrap_or(1))?;
+            let pids = spawned.children.iter().map(Child::id).collect();
+            return Ok(Target {
+                spawned: Some(spawned),
+                nodes,
+                home,
+                pids,
+            });
+        };
+        Ok(Target {
+            spawned: None,
+            nodes: vec![node.clone()],
+            home: args.home.clone(),
+            pids: Vec::new(),
+        })
+    }
+}
+
+fn check_senders(args: &BenchArgs) -> Result<()> {
+    if args.senders < 2 || args.senders > 100_000 {
+        bail!("--senders must be between 2 and 100000");
+    }
+    Ok(())
+}
+
 /// Runs the benchmark.
 pub fn run(args: BenchArgs, json: bool) -> Result<()> {
     if args.workload == Workload::Stream {
@@ -219,25 +260,10 @@ pub fn run(args: BenchArgs, json: bool) -> Result<()> {
     if args.transactions == 0 || args.transactions > TRANSACTIONS_MAX {
         bail!("--transactions must be between 1 and {TRANSACTIONS_MAX}");
     }
-    if args.senders < 2 || args.senders > 100_000 {
-        bail!("--senders must be between 2 and 100000");
-    }
-    if args.node.is_some() && args.validators.is_some() {
-        bail!("--validators starts its own network; it cannot be combined with --node");
-    }
-    let (spawned, nodes, home) = match &args.node {
-        Some(node) => (None, vec![node.clone()], args.home.clone()),
-        None => {
-            let (spawned, nodes, home) = start_nodes(args.validators.unwrap_or(1))?;
-            (Some(spawned), nodes, home)
-        }
-    };
-    let pids: Vec<u32> = spawned
-        .as_ref()
-        .map(|s| s.children.iter().map(Child::id).collect())
-        .unwrap_or_default();
-    let summary = block_on(drive(&args, &nodes, &home, &pids));
-    drop(spawned);
+    check_senders(&args)?;
+    let target = Target::of(&args)?;
+    let summary = block_on(drive(&args, &target.nodes, &target.home, &target.pids));
+    drop(target);
     let summary = summary?;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -267,29 +293,20 @@ fn run_soak(args: BenchArgs, duration_s: u64, json: bool) -> Result<()> {
     if args.rate == 0 {
         bail!("--duration holds a steady load: give it --rate (tx/s)");
     }
-    if args.senders < 2 || args.senders > 100_000 {
-        bail!("--senders must be between 2 and 100000");
-    }
-    if args.node.is_some() && args.validators.is_some() {
-        bail!("--validators starts its own network; it cannot be combined with --node");
-    }
-    let (spawned, nodes, home) = match &args.node {
-        Some(node) => (None, vec![node.clone()], args.home.clone()),
-        None => {
-            let (spawned, nodes, home) = start_nodes(args.validators.unwrap_or(1))?;
-            (Some(spawned), nodes, home)
-        }
-    };
-    let pids: Vec<u32> = spawned
-        .as_ref()
-        .map(|s| s.children.iter().map(Child::id).collect())
-        .unwrap_or_default();
+    check_senders(&args)?;
+    let target = Target::of(&args)?;
     let watched = soak::Watched {
-        pids: &pids,
-        data_dir: spawned.as_ref().map(|s| s.dir.path()),
+        pids: &target.pids,
+        data_dir: target.spawned.as_ref().map(|s| s.dir.path()),
     };
-    let summary = block_on(soak::drive(&args, duration_s, &nodes, &home, &watched));
-    drop(spawned);
+    let summary = block_on(soak::drive(
+        &args,
+        duration_s,
+        &target.nodes,
+        &target.home,
+        &watched,
+    ));
+    drop(target);
     let summary = summary?;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -309,18 +326,9 @@ fn run_stream(args: BenchArgs, json: bool) -> Result<()> {
     if args.transactions == 0 || args.transactions > STREAM_MESSAGES_MAX {
         bail!("--transactions (messages) must be between 1 and {STREAM_MESSAGES_MAX}");
     }
-    if args.node.is_some() && args.validators.is_some() {
-        bail!("--validators starts its own network; it cannot be combined with --node");
-    }
-    let (spawned, nodes, home) = match &args.node {
-        Some(node) => (None, vec![node.clone()], args.home.clone()),
-        None => {
-            let (spawned, nodes, home) = start_nodes(args.validators.unwrap_or(1))?;
-            (Some(spawned), nodes, home)
-        }
-    };
-    let summary = block_on(drive_stream(&args, &nodes[0], &home));
-    drop(spawned);
+    let target = Target::of(&args)?;
+    let summary = block_on(drive_stream(&args, &target.nodes[0], &target.home));
+    drop(target);
     let summary = summary?;
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -523,42 +531,88 @@ async fn issue_fines(
     Ok(ids)
 }
 
+/// The clients of a run and its funded senders.
+struct Setup {
+    /// One per node, each answering.
+    clients: Vec<Client>,
+    /// The first node's status at the start.
+    status: cityledger_api::StatusView,
+    treasury: SecretKey,
+    /// Makes this run's transaction ids unique.
+    run_tag: String,
+    senders: Vec<SecretKey>,
+    addresses: Vec<Address>,
+}
+
+impl Setup {
+    /// Waits for every node, then gives each of `--senders` new accounts
+    /// `per_sender` units from the treasury.
+    async fn funded(
+        args: &BenchArgs,
+        nodes: &[String],
+        home: &std::path::Path,
+        per_sender: u64,
+    ) -> Result<Setup> {
+        let clients: Vec<Client> = nodes
+            .iter()
+            .map(|n| Client::new(n))
+            .collect::<Result<_, _>>()?;
+        for client in &clients {
+            wait_healthy(client, Duration::from_secs(60)).await?;
+        }
+        let status = clients[0].status().await?;
+        let treasury = Home::new(home).key("treasury")?;
+        let run_tag = hex::encode(&random_key().seed()[..6]);
+        let senders: Vec<SecretKey> = (0..args.senders).map(|_| random_key()).collect();
+        let addresses: Vec<Address> = senders
+            .iter()
+            .map(|k| Address::of_key(&k.public_key()))
+            .collect();
+        let amount = per_sender.saturating_add(1_000);
+        let chain_id = &status.chain_id;
+        fund_senders(
+            &clients[0],
+            &treasury,
+            chain_id,
+            &addresses,
+            amount,
+            &run_tag,
+        )
+        .await?;
+        Ok(Setup {
+            clients,
+            status,
+            treasury,
+            run_tag,
+            senders,
+            addresses,
+        })
+    }
+}
+
 async fn drive(
     args: &BenchArgs,
     nodes: &[String],
     home: &std::path::Path,
     pids: &[u32],
 ) -> Result<serde_json::Value> {
-    let clients: Vec<Client> = nodes
-        .iter()
-        .map(|n| Client::new(n))
-        .collect::<Result<_, _>>()?;
-    for client in &clients {
-        wait_healthy(client, Duration::from_secs(60)).await?;
-    }
-    let client = &clients[0];
-    let status = client.status().await?;
-    let chain_id = status.chain_id.clone();
-    let treasury = Home::new(home).key("treasury")?;
-    let run_tag = hex::encode(&random_key().seed()[..6]);
-    let senders: Vec<SecretKey> = (0..args.senders).map(|_| random_key()).collect();
-    let addresses: Vec<Address> = senders
-        .iter()
-        .map(|k| Address::of_key(&k.public_key()))
-        .collect();
-    let per_sender = args.transactions + 1_000;
-    fund_senders(
-        client, &treasury, &chain_id, &addresses, per_sender, &run_tag,
-    )
-    .await?;
+    let setup = Setup::funded(args, nodes, home, args.transactions).await?;
+    let Setup {
+        clients,
+        status,
+        treasury,
+        run_tag,
+        senders,
+        addresses,
+    } = &setup;
+    let (client, chain_id) = (&clients[0], &status.chain_id);
 
     let txs = match args.workload {
-        Workload::Transfers => sign_transfers(args, &senders, &addresses, &chain_id, &run_tag),
+        Workload::Transfers => sign_transfers(args, senders, addresses, chain_id, run_tag),
         Workload::Fines => {
             let count = args.transactions as usize;
-            let fines =
-                issue_fines(client, &treasury, &chain_id, &addresses, count, &run_tag).await?;
-            sign_payments(&fines, &senders, &addresses, &chain_id, &run_tag)
+            let fines = issue_fines(client, treasury, chain_id, addresses, count, run_tag).await?;
+            sign_payments(&fines, senders, addresses, chain_id, run_tag)
         }
         // `run` hands the stream workload to `run_stream` before this.
         Workload::Stream => bail!("the stream workload is driven by run_stream"),

@@ -34,7 +34,10 @@ impl Client {
     /// system's trust store, or to `SSL_CERT_FILE` when that is set.
     pub fn new(base_url: &str) -> Result<Client, ClientError> {
         // Plain http never reads the trust store.
-        let trust = if base_url.starts_with("https:") {
+        let https = base_url
+            .get(..6)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"));
+        let trust = if https {
             TrustRoots::System
         } else {
             TrustRoots::Nothing

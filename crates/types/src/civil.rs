@@ -62,7 +62,8 @@ fn is_leap(year: u32) -> bool {
     (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
+/// Days in `month` (1–12) of `year`.
+pub fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -71,7 +72,8 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+/// Days from 1970-01-01 to `year-month-day` (negative before).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;

@@ -9,11 +9,9 @@
 //! schedule.
 
 use super::{
-    BenchArgs, Finality, POLL_INTERVAL_MS, SUBMIT_BATCH, fund_senders, progress_bar, submit_batch,
+    BenchArgs, Finality, POLL_INTERVAL_MS, SUBMIT_BATCH, Setup, progress_bar, submit_batch,
     transfer_at,
 };
-use crate::commands::wait_healthy;
-use crate::home::{Home, random_key};
 use anyhow::{Result, bail};
 use cityledger_client::Client;
 use cityledger_types::{Address, SecretKey, SignedTx};
@@ -151,28 +149,17 @@ pub(super) async fn drive(
     watched: &Watched<'_>,
 ) -> Result<serde_json::Value> {
     let total = args.rate.saturating_mul(duration_s);
-    let clients: Vec<Client> = nodes
-        .iter()
-        .map(|n| Client::new(n))
-        .collect::<Result<_, _>>()?;
-    for client in &clients {
-        wait_healthy(client, Duration::from_secs(60)).await?;
-    }
+    let setup = Setup::funded(args, nodes, home, total / args.senders as u64).await?;
+    let Setup {
+        clients,
+        status,
+        run_tag,
+        senders,
+        addresses,
+        ..
+    } = setup;
     let client = &clients[0];
-    let status = client.status().await?;
     let chain_id = status.chain_id.clone();
-    let treasury = Home::new(home).key("treasury")?;
-    let run_tag = hex::encode(&random_key().seed()[..6]);
-    let senders: Vec<SecretKey> = (0..args.senders).map(|_| random_key()).collect();
-    let addresses: Vec<Address> = senders
-        .iter()
-        .map(|k| Address::of_key(&k.public_key()))
-        .collect();
-    let per_sender = total / args.senders as u64 + 1_000;
-    fund_senders(
-        client, &treasury, &chain_id, &addresses, per_sender, &run_tag,
-    )
-    .await?;
     // About ten submissions a second, so that the load is steady rather
     // than a burst per batch.
     let batch_size = (args.rate / 10).clamp(1, SUBMIT_BATCH as u64);

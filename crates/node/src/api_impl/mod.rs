@@ -923,12 +923,12 @@ async fn serve_tls(
     tls: crate::tls::ApiTls,
     config: &crate::config::TlsConfig,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt as _;
     let crate::tls::ApiTls {
         store,
         metrics,
         hangup,
     } = tls;
-    use axum::serve::ListenerExt as _;
     let server_config = crate::tls::server_config(store.clone()).map_err(std::io::Error::other)?;
     let listener = crate::tls::TlsListener::new(listener, server_config, metrics.clone())?
         // `tap_io` only for axum's connect info, which it gives listeners

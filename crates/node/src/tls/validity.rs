@@ -8,6 +8,8 @@
 //! refused a malformed certificate before this runs, and a certificate
 //! this cannot read only loses the expiry metric, never the API.
 
+use cityledger_types::civil;
+
 /// When a certificate stops being valid.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Expiry {
@@ -91,15 +93,17 @@ fn time(input: &[u8]) -> Option<(Expiry, &[u8])> {
     let hour = number(&fields[4..6])?;
     let minute = number(&fields[6..8])?;
     let second = number(&fields[8..10])?;
+    // Years come from four digits at most, so they fit any calendar type.
+    let (year_u32, month_u32) = (year as u32, month as u32);
     let valid = (1..=12).contains(&month)
-        && (1..=days_in_month(year, month)).contains(&day)
+        && (1..=i64::from(civil::days_in_month(year_u32, month_u32))).contains(&day)
         && hour < 24
         && minute < 60
         && second < 60;
     if !valid {
         return None;
     }
-    let days = days_from_civil(year, month, day);
+    let days = civil::days_from_civil(year, month_u32, day as u32);
     let not_after_unix_s = days * 86_400 + hour * 3_600 + minute * 60 + second;
     let not_after_text =
         format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z");
@@ -116,27 +120,6 @@ fn number(digits: &[u8]) -> Option<i64> {
     digits.iter().try_fold(0i64, |value, &b| {
         b.is_ascii_digit().then(|| value * 10 + i64::from(b - b'0'))
     })
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to `year-month-day` in the proleptic Gregorian
-/// calendar (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]
