@@ -121,6 +121,21 @@ impl Network {
     }
 }
 
+/// `cityledger backup --json` of `home` into `out`, which must succeed;
+/// its summary.
+fn take_backup(home: &Path, out: &Path) -> serde_json::Value {
+    let taken = run_cli_logged(&[
+        "backup",
+        "--home",
+        &home.to_string_lossy(),
+        "--out",
+        &out.to_string_lossy(),
+        "--json",
+    ]);
+    assert!(taken.success(), "{taken:?}");
+    serde_json::from_str(&taken.stdout).expect("JSON")
+}
+
 /// `cityledger init` of `validators` homes under `dir`; returns them.
 fn init_network(dir: &Path, validators: usize, base: u16, chain_id: &str) -> Vec<PathBuf> {
     let output = run_cli_logged(&[
@@ -266,16 +281,7 @@ async fn restore_drill() {
 
     // Backed up while it runs.
     let backup = net.dir.path().join("health.backup");
-    let taken = run_cli_logged(&[
-        "backup",
-        "--home",
-        &home.to_string_lossy(),
-        "--out",
-        &backup.to_string_lossy(),
-        "--json",
-    ]);
-    assert!(taken.success(), "{taken:?}");
-    let summary: serde_json::Value = serde_json::from_str(&taken.stdout).expect("JSON");
+    let summary = take_backup(&home, &backup);
     assert_eq!(summary["from"], "the running node");
     assert_eq!(summary["blobs"], 1);
     let backup_height = summary["height"].as_u64().expect("height");
@@ -418,16 +424,7 @@ async fn a_lone_validator_resumes_from_its_restored_tip() {
 
     let home = node.home.clone();
     let backup = dir.path().join("dev.backup");
-    let taken = run_cli_logged(&[
-        "backup",
-        "--home",
-        &home.to_string_lossy(),
-        "--out",
-        &backup.to_string_lossy(),
-        "--json",
-    ]);
-    assert!(taken.success(), "{taken:?}");
-    let summary: serde_json::Value = serde_json::from_str(&taken.stdout).expect("JSON");
+    let summary = take_backup(&home, &backup);
     let backup_height = summary["height"].as_u64().expect("height");
 
     node.kill();

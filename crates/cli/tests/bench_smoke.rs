@@ -22,16 +22,7 @@ fn bench_summary(extra: &[&str]) -> serde_json::Value {
         "--quiet",
     ];
     args.extend_from_slice(extra);
-    let output = run_cli_within(
-        &args,
-        // Its own waits: up to 60 s for the node, 60 s for funding, 50 s
-        // for the transfers.
-        Duration::from_secs(200),
-    );
-    assert!(output.success(), "{output:?}");
-    let summary: serde_json::Value = serde_json::from_str(output.stdout.trim())
-        .unwrap_or_else(|e| panic!("bench --json output is not JSON ({e}): {output:?}"));
-    eprintln!("{summary}");
+    let summary = bench_json(&args);
     let throughput = summary["finalized_tx_per_s"]
         .as_f64()
         .unwrap_or_else(|| panic!("finalized_tx_per_s is not a number: {summary}"));
@@ -51,6 +42,21 @@ fn bench_summary(extra: &[&str]) -> serde_json::Value {
         summary["blocks"].as_u64().is_some_and(|b| b >= 1),
         "{summary}"
     );
+    summary
+}
+
+/// Runs `bench` with `args`, which must succeed, and returns its JSON.
+fn bench_json(args: &[&str]) -> serde_json::Value {
+    let output = run_cli_within(
+        args,
+        // Its own waits: up to 60 s for the node, 60 s for funding, 50 s
+        // for the transfers.
+        Duration::from_secs(200),
+    );
+    assert!(output.success(), "{output:?}");
+    let summary: serde_json::Value = serde_json::from_str(output.stdout.trim())
+        .unwrap_or_else(|e| panic!("bench --json output is not JSON ({e}): {output:?}"));
+    eprintln!("{summary}");
     summary
 }
 
@@ -93,28 +99,21 @@ fn bench_runs_a_four_validator_network_and_reports_cpu_per_node() {
 
 #[test]
 fn a_short_soak_samples_throughput_memory_and_disk() {
-    let output = run_cli_within(
-        &[
-            "bench",
-            "--duration",
-            "12s",
-            "--sample-s",
-            "3",
-            "--rate",
-            "100",
-            "--senders",
-            "8",
-            "--timeout-s",
-            "50",
-            "--json",
-            "--quiet",
-        ],
-        Duration::from_secs(200),
-    );
-    assert!(output.success(), "{output:?}");
-    let summary: serde_json::Value = serde_json::from_str(output.stdout.trim())
-        .unwrap_or_else(|e| panic!("bench --json output is not JSON ({e}): {output:?}"));
-    eprintln!("{summary}");
+    let summary = bench_json(&[
+        "bench",
+        "--duration",
+        "12s",
+        "--sample-s",
+        "3",
+        "--rate",
+        "100",
+        "--senders",
+        "8",
+        "--timeout-s",
+        "50",
+        "--json",
+        "--quiet",
+    ]);
     assert_eq!(summary["workload"], "soak", "{summary}");
     assert_eq!(
         summary["transactions"], 1_200,

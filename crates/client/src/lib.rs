@@ -31,6 +31,7 @@ pub use credentials::{ApplicationFilter, Moment};
 pub use error::ClientError;
 pub use obligations::ObligationFilter;
 pub use records::RecordFilter;
+pub use signed::signed_read_headers;
 pub use tls::{TrustRoots, http_client_builder};
 pub use txs::{Transfer, sign_tx, transfer_tx};
 

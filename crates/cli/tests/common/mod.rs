@@ -766,23 +766,11 @@ pub async fn raw_request(
 /// `GET url` signed by `reader` as the SDK signs private reads, for reads
 /// the SDK would never sign (another party's data).
 pub async fn signed_raw_get(http: &reqwest::Client, url: &str, reader: &SecretKey) -> RawAnswer {
-    use cityledger_api::safety::{
-        READ_KEY_HEADER, READ_SIGNATURE_HEADER, READ_TIME_HEADER, read_payload,
-    };
     let parsed = reqwest::Url::parse(url).expect("a URL");
-    let target = match parsed.query() {
-        Some(query) => format!("{}?{query}", parsed.path()),
-        None => parsed.path().to_owned(),
-    };
-    let time_ms = now_ms();
-    let request = http
-        .get(url)
-        .header(READ_KEY_HEADER, reader.public_key().to_hex())
-        .header(READ_TIME_HEADER, time_ms.to_string())
-        .header(
-            READ_SIGNATURE_HEADER,
-            reader.sign(&read_payload(&target, time_ms)).to_hex(),
-        );
+    let mut request = http.get(url);
+    for (name, value) in cityledger_client::signed_read_headers(&parsed, reader) {
+        request = request.header(name, value);
+    }
     raw_send(request, url, None, None).await
 }
 
