@@ -11,7 +11,8 @@ use crate::events::Event;
 use crate::outcome::Rejection;
 use crate::view::{Layer, StateRead, WriteSet};
 use crate::{
-    applications, credentials, devices, education, governance, ledger, obligations, records, safety,
+    applications, credentials, devices, education, governance, ledger, obligations, records,
+    safety, tx_ids,
 };
 use cityledger_types::history::{self, HistoryRecord};
 use cityledger_types::limits::{CHARGES_PER_BLOCK_MAX, TX_EXPIRY_HORIZON_MS_MAX};
@@ -131,10 +132,12 @@ pub fn execute_block(
     let mut executed = Executed::default();
     let mut block_events = Vec::new();
     ledger::sweep_timeouts(&mut layer, env.timestamp_ms, &mut block_events);
+    tx_ids::sweep(&mut layer, env.timestamp_ms);
     executed
         .events
         .extend(block_events.into_iter().map(|e| (None, e)));
     let mut ids_in_block = BTreeSet::new();
+    let mut consumed = tx_ids::Consumed::default();
     let mut charges = 0usize;
     for (index, tx) in txs.iter().enumerate() {
         let hash = tx.hash();
@@ -160,19 +163,14 @@ pub fn execute_block(
         charges += tx_charges;
         let position = executed.included.len() as u32;
         let (outcome, events) = execute_tx(&mut layer, env, tx, &hash);
-        layer.store(
-            &StateKey::TxId(tx.body.signer, tx.body.id.clone()),
-            &TxIdRecord {
-                tx_hash: hash,
-                height: env.height,
-            },
-        );
+        consumed.record(&mut layer, tx, hash, env.height);
         executed.included.push(index);
         executed.outcomes.push(outcome);
         executed
             .events
             .extend(events.into_iter().map(|e| (Some(position), e)));
     }
+    consumed.schedule(&mut layer);
     let mut chain: ChainRecord = layer.load(&StateKey::Chain).unwrap_or_default();
     chain.height = env.height;
     layer.store(&StateKey::Chain, &chain);

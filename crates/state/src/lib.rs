@@ -24,6 +24,7 @@ pub mod obligations;
 pub mod outcome;
 pub mod records;
 pub mod safety;
+pub mod tx_ids;
 pub mod view;
 
 pub use events::Event;

@@ -50,6 +50,10 @@ pub const PENDING_TIMEOUT_MS_MAX: u64 = 30 * 24 * 60 * 60 * 1000;
 /// Most pending transfers voided by timeout at the start of one block; the
 /// rest wait for the next block so that a block's work stays bounded.
 pub const PENDING_TIMEOUTS_PER_BLOCK_MAX: usize = 10_000;
+/// Most consumed client ids forgotten at the start of one block once their
+/// transactions expired; a second of ids is never split, so a block may
+/// forget one second's worth beyond this. The rest wait for later blocks.
+pub const TX_IDS_FORGOTTEN_PER_BLOCK_MAX: usize = 50_000;
 /// Longest obligation kind name, in bytes.
 pub const KIND_NAME_BYTES_MAX: usize = 32;
 /// Most charges (obligations) one issuance transaction creates.

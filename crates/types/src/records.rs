@@ -98,6 +98,12 @@ pub enum StateKey {
     Exam(Digest),
     /// A student's entry in an exam (`education::ExamEntry`).
     ExamEntry(Digest, PublicKey),
+    /// How many batches of client ids (`TxIdExpiryBatch`) expire in one
+    /// second of block time.
+    TxIdExpiryCount(u64),
+    /// The `n`th batch of client ids that expire in one second: the ids
+    /// one block consumed whose transactions expire in that second.
+    TxIdExpiryBatch(u64, u32),
 }
 
 impl StateKey {
@@ -114,6 +120,10 @@ pub struct ChainRecord {
     pub timeouts_swept_until_s: u64,
     /// Height of the last executed block.
     pub height: Height,
+    /// The last second of block time whose consumed client ids were
+    /// forgotten: every transaction that used them has expired, so a
+    /// replay is refused as expired and the id record is dead weight.
+    pub tx_ids_swept_until_s: u64,
 }
 
 /// A currency.
@@ -206,6 +216,17 @@ pub struct TxIdRecord {
     pub tx_hash: Digest,
     /// The block it was included in.
     pub height: Height,
+}
+
+/// Client ids consumed by one block whose transactions expire in one second.
+///
+/// Kept so that the block whose time passes that second can forget them
+/// (`StateKey::TxIdExpiryBatch`); without it the ids would stay in the
+/// state forever, at ~0.5 KiB of memory each.
+#[derive(Clone, Debug, PartialEq, Eq, Default, BorshSerialize, BorshDeserialize)]
+pub struct TxIdExpiryBatch {
+    /// Signer and client id of each transaction.
+    pub ids: Vec<(PublicKey, ClientTxId)>,
 }
 
 /// State of a two-phase transfer.

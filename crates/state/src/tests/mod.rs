@@ -5,7 +5,9 @@ use crate::execute::{BlockEnv, Inadmissible, Mode, execute_block};
 use crate::genesis::{dev_genesis, genesis_writes};
 use crate::view::MemoryState;
 use cityledger_types::genesis::GenesisValidator;
-use cityledger_types::records::{BalanceRecord, PendingRecord, PendingStatus, StateKey};
+use cityledger_types::records::{
+    BalanceRecord, ChainRecord, PendingRecord, PendingStatus, StateKey,
+};
 use cityledger_types::tx::{
     Action, GovernanceOp, LedgerOp, LinkedOps, Memo, Roles, TransferOrder, TxBody, pending_id,
 };
@@ -232,7 +234,7 @@ fn rejections_change_nothing() {
             .iter()
             .filter(|(k, v)| before.get(*k) != Some(*v))
             .map(|(k, _)| borsh::from_slice::<StateKey>(k).unwrap())
-            .filter(|k| !matches!(k, StateKey::TxId(..) | StateKey::Chain | StateKey::History))
+            .filter(|k| !is_bookkeeping(k))
             .collect();
         assert!(changed.is_empty(), "{action:?} changed {changed:?}");
     }
@@ -295,6 +297,112 @@ fn replayed_id_is_inadmissible() {
     assert!(proposed.included.is_empty());
     assert_eq!(proposed.dropped.len(), 2);
     assert_eq!(chain.balance(&alice).posted(), 500, "applied once");
+}
+
+/// Keys every included transaction or block changes, whatever its outcome:
+/// the consumed id and its expiry schedule, height and history.
+fn is_bookkeeping(key: &StateKey) -> bool {
+    matches!(key, StateKey::Chain | StateKey::History) || is_id_key(key)
+}
+
+fn is_id_key(key: &StateKey) -> bool {
+    matches!(
+        key,
+        StateKey::TxId(..) | StateKey::TxIdExpiryCount(_) | StateKey::TxIdExpiryBatch(..)
+    )
+}
+
+/// Keys of the state that remember consumed ids.
+fn id_keys(chain: &Chain) -> Vec<StateKey> {
+    chain
+        .state
+        .0
+        .keys()
+        .map(|bytes| borsh::from_slice::<StateKey>(bytes).expect("state keys decode"))
+        .filter(is_id_key)
+        .collect()
+}
+
+fn chain_record(chain: &Chain) -> ChainRecord {
+    let bytes = chain
+        .state
+        .0
+        .get(&StateKey::Chain.to_bytes())
+        .expect("chain record");
+    borsh::from_slice(bytes).unwrap()
+}
+
+#[test]
+fn an_id_is_forgotten_once_its_transaction_expired() {
+    let mut chain = Chain::new();
+    let (_, alice) = citizen(1);
+    let treasury = chain.treasury().clone();
+    let fund = chain.tx(&treasury, transfer(issuance(), alice, 500));
+    let also = chain.tx(&treasury, transfer(issuance(), alice, 1));
+    chain.block(&[fund.clone(), also]);
+    assert_eq!(
+        id_keys(&chain).len(),
+        2 + 2,
+        "two ids, one batch and its count"
+    );
+
+    // Up to the second of its expiry the id is still remembered.
+    chain.time_ms = fund.body.expires_at_ms - 1000;
+    chain.block(&[]);
+    assert_eq!(id_keys(&chain).len(), 4);
+
+    chain.time_ms = fund.body.expires_at_ms + 1000;
+    chain.block(&[]);
+    assert_eq!(id_keys(&chain), vec![], "ids, batches and counts are gone");
+
+    chain.time_ms += 1000;
+    let error = execute_block(
+        &chain.state,
+        &chain.env(),
+        std::slice::from_ref(&fund),
+        Mode::Verify,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(error.reason, Inadmissible::Expired { .. }),
+        "a replay is still refused"
+    );
+    chain.time_ms -= 1000;
+    let mut again = fund.body.clone();
+    again.expires_at_ms = chain.time_ms + 60_000;
+    let outcomes = chain.block(&[again.sign(&treasury)]);
+    assert_eq!(
+        outcomes,
+        vec![TxOutcome::Applied],
+        "the id is free for a new transaction"
+    );
+    assert_eq!(chain.balance(&alice).posted(), 1001);
+    assert_eq!(id_keys(&chain).len(), 3);
+}
+
+#[test]
+fn a_chain_halted_for_days_forgets_ids_in_bounded_steps() {
+    let mut chain = Chain::new();
+    let (_, alice) = citizen(1);
+    let treasury = chain.treasury().clone();
+    let fund = chain.tx(&treasury, transfer(issuance(), alice, 5));
+    chain.block(&[fund]);
+    let before = chain_record(&chain).tx_ids_swept_until_s;
+    chain.time_ms += 3 * 86_400_000;
+    chain.block(&[]);
+    assert_eq!(chain_record(&chain).tx_ids_swept_until_s, before + 86_400);
+    assert_eq!(
+        id_keys(&chain),
+        vec![],
+        "the expired id lay in the first day"
+    );
+    for _ in 0..3 {
+        chain.block(&[]);
+    }
+    assert_eq!(
+        chain_record(&chain).tx_ids_swept_until_s,
+        chain.time_ms / 1000 - 1
+    );
 }
 
 #[test]

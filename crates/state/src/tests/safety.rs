@@ -100,7 +100,7 @@ impl Chain {
             .iter()
             .filter(|(k, v)| before.get(*k) != Some(*v))
             .map(|(k, _)| borsh::from_slice::<StateKey>(k).unwrap())
-            .filter(|k| !matches!(k, StateKey::TxId(..) | StateKey::Chain | StateKey::History))
+            .filter(|k| !super::is_bookkeeping(k))
             .count();
         assert_eq!(changed, 0, "{action:?} changed the state");
     }
